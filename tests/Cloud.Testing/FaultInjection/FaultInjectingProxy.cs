@@ -1,0 +1,311 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Cloud.Testing.FaultInjection;
+
+/// <summary>Fault rates (0–1, per request unless noted) of <see cref="FaultInjectingProxy"/>.</summary>
+public sealed record FaultOptions
+{
+    /// <summary>Seed of the fault dice, so a failing run can be replayed.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Per PutRecords entry: fail it with ProvisionedThroughputExceededException (the entry is not forwarded).</summary>
+    public double ThrottleRecordRate { get; init; }
+
+    /// <summary>Per PutRecords entry: fail it with InternalFailure (the entry is not forwarded).</summary>
+    public double InternalFailureRecordRate { get; init; }
+
+    /// <summary>Answer HTTP 500 InternalFailure without forwarding.</summary>
+    public double ServerErrorRate { get; init; }
+
+    /// <summary>Delay the request by <see cref="SlowDelay"/> before forwarding.</summary>
+    public double SlowRate { get; init; }
+
+    /// <summary>Delay of slow requests.</summary>
+    public TimeSpan SlowDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Drop the connection without forwarding (the write did not happen).</summary>
+    public double DropBeforeForwardRate { get; init; }
+
+    /// <summary>Forward, then drop the connection (the write happened but the caller cannot know: duplicates follow).</summary>
+    public double DropAfterForwardRate { get; init; }
+}
+
+/// <summary>Counts of faults injected so far.</summary>
+public sealed class FaultCounters
+{
+    internal long _requests, _throttled, _internal, _serverErrors, _slow, _droppedBefore, _droppedAfter;
+
+    /// <summary>Requests received.</summary>
+    public long Requests => Interlocked.Read(ref _requests);
+    /// <summary>PutRecords entries failed with ProvisionedThroughputExceededException.</summary>
+    public long ThrottledRecords => Interlocked.Read(ref _throttled);
+    /// <summary>PutRecords entries failed with InternalFailure.</summary>
+    public long InternalFailureRecords => Interlocked.Read(ref _internal);
+    /// <summary>HTTP 500 answers.</summary>
+    public long ServerErrors => Interlocked.Read(ref _serverErrors);
+    /// <summary>Delayed requests.</summary>
+    public long SlowRequests => Interlocked.Read(ref _slow);
+    /// <summary>Connections dropped before forwarding.</summary>
+    public long DroppedBeforeForward => Interlocked.Read(ref _droppedBefore);
+    /// <summary>Connections dropped after forwarding.</summary>
+    public long DroppedAfterForward => Interlocked.Read(ref _droppedAfter);
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"requests={Requests} throttled={ThrottledRecords} internal={InternalFailureRecords} 500s={ServerErrors} slow={SlowRequests} dropped={DroppedBeforeForward}+{DroppedAfterForward}";
+}
+
+/// <summary>
+/// A loopback HTTP proxy in front of a Kinesis emulator (which never throttles) that injects the failures real
+/// Kinesis produces: partial PutRecords failures (the failed entries are removed from the forwarded request and
+/// answered as ProvisionedThroughputExceededException / InternalFailure, so a failed entry was really not written),
+/// HTTP 500s, slow answers and dropped connections. Seeded; binds 127.0.0.1 only.
+/// </summary>
+public sealed class FaultInjectingProxy : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly HttpClient _upstream;
+    private readonly Uri _target;
+    private readonly Random _random;
+    private readonly Lock _diceLock = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+
+    private FaultInjectingProxy(Uri target, FaultOptions options, int port)
+    {
+        _target = target;
+        Options = options;
+        _random = new Random(options.Seed);
+        _upstream = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 64 }) { Timeout = TimeSpan.FromMinutes(2) };
+        Endpoint = new Uri($"http://127.0.0.1:{port}/");
+        _listener.Prefixes.Add(Endpoint.ToString());
+        _listener.Start();
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>Address to give the Kinesis client instead of the emulator's.</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>Current fault rates.</summary>
+    public FaultOptions Options { get; set; }
+
+    /// <summary>What was injected so far.</summary>
+    public FaultCounters Counters { get; } = new();
+
+    /// <summary>Starts a proxy on a free loopback port forwarding to <paramref name="target"/>.</summary>
+    public static FaultInjectingProxy Start(Uri target, FaultOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!IPAddress.IsLoopback(IPAddress.Parse(target.Host)))
+        {
+            throw new ArgumentException($"The proxy only forwards to loopback addresses, not {target.Host}.", nameof(target));
+        }
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return new FaultInjectingProxy(target, options, port);
+    }
+
+    private double Roll()
+    {
+        lock (_diceLock)
+        {
+            return _random.NextDouble();
+        }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HttpListenerException)
+            {
+                return;
+            }
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        try
+        {
+            Interlocked.Increment(ref Counters._requests);
+            var options = Options;
+            byte[] body;
+            using (var ms = new MemoryStream())
+            {
+                await context.Request.InputStream.CopyToAsync(ms, _stop.Token).ConfigureAwait(false);
+                body = ms.ToArray();
+            }
+            string target = context.Request.Headers["X-Amz-Target"] ?? "";
+            if (Roll() < options.SlowRate)
+            {
+                Interlocked.Increment(ref Counters._slow);
+                await Task.Delay(options.SlowDelay, _stop.Token).ConfigureAwait(false);
+            }
+            if (Roll() < options.DropBeforeForwardRate)
+            {
+                Interlocked.Increment(ref Counters._droppedBefore);
+                context.Response.Abort();
+                return;
+            }
+            if (Roll() < options.ServerErrorRate)
+            {
+                Interlocked.Increment(ref Counters._serverErrors);
+                await WriteAsync(context, HttpStatusCode.InternalServerError, "{\"__type\":\"InternalFailure\",\"message\":\"injected by FaultInjectingProxy\"}").ConfigureAwait(false);
+                return;
+            }
+            bool putRecords = target.EndsWith(".PutRecords", StringComparison.Ordinal);
+            List<int>? failed = null;
+            List<string>? codes = null;
+            if (putRecords && (options.ThrottleRecordRate > 0 || options.InternalFailureRecordRate > 0))
+            {
+                (body, failed, codes) = RemoveFailedEntries(body, options);
+            }
+            var (status, responseBody, contentType) = await ForwardAsync(context, body).ConfigureAwait(false);
+            if (failed is { Count: > 0 } && status == HttpStatusCode.OK)
+            {
+                responseBody = MergeFailures(responseBody, failed, codes!);
+            }
+            if (Roll() < options.DropAfterForwardRate)
+            {
+                Interlocked.Increment(ref Counters._droppedAfter);
+                context.Response.Abort();
+                return;
+            }
+            await WriteAsync(context, status, responseBody, contentType).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            try
+            {
+                context.Response.Abort();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private (byte[] Body, List<int> Failed, List<string> Codes) RemoveFailedEntries(byte[] body, FaultOptions options)
+    {
+        var json = JsonNode.Parse(body)!.AsObject();
+        var records = json["Records"]!.AsArray();
+        var failed = new List<int>();
+        var codes = new List<string>();
+        var kept = new JsonArray();
+        for (int i = 0; i < records.Count; i++)
+        {
+            double roll = Roll();
+            string? code = roll < options.ThrottleRecordRate ? "ProvisionedThroughputExceededException"
+                : roll < options.ThrottleRecordRate + options.InternalFailureRecordRate ? "InternalFailure" : null;
+            if (code is null)
+            {
+                kept.Add(records[i]!.DeepClone());
+                continue;
+            }
+            failed.Add(i);
+            codes.Add(code);
+            Interlocked.Increment(ref code == "InternalFailure" ? ref Counters._internal : ref Counters._throttled);
+        }
+        json["Records"] = kept;
+        return (Encoding.UTF8.GetBytes(json.ToJsonString()), failed, codes);
+    }
+
+    private static string MergeFailures(string upstreamBody, List<int> failed, List<string> codes)
+    {
+        var json = JsonNode.Parse(upstreamBody)!.AsObject();
+        var results = json["Records"]!.AsArray();
+        var merged = new JsonArray();
+        int next = 0, failedCount = json["FailedRecordCount"]?.GetValue<int>() ?? 0;
+        int total = results.Count + failed.Count;
+        for (int i = 0, f = 0; i < total; i++)
+        {
+            if (f < failed.Count && failed[f] == i)
+            {
+                merged.Add(new JsonObject
+                {
+                    ["ErrorCode"] = codes[f],
+                    ["ErrorMessage"] = codes[f] == "InternalFailure" ? "Internal service failure (injected)." : "Rate exceeded for shard (injected).",
+                });
+                f++;
+                failedCount++;
+            }
+            else
+            {
+                merged.Add(results[next++]!.DeepClone());
+            }
+        }
+        json["Records"] = merged;
+        json["FailedRecordCount"] = failedCount;
+        return json.ToJsonString();
+    }
+
+    private async Task<(HttpStatusCode, string, string)> ForwardAsync(HttpListenerContext context, byte[] body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_target, context.Request.RawUrl ?? "/"));
+        request.Content = new ByteArrayContent(body);
+        foreach (string? name in context.Request.Headers.AllKeys)
+        {
+            if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                || name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Expect", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            string value = context.Request.Headers[name]!;
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Content.Headers.TryAddWithoutValidation(name, value);
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+        using var response = await _upstream.SendAsync(request, _stop.Token).ConfigureAwait(false);
+        string text = await response.Content.ReadAsStringAsync(_stop.Token).ConfigureAwait(false);
+        return (response.StatusCode, text, response.Content.Headers.ContentType?.ToString() ?? "application/x-amz-json-1.1");
+    }
+
+    private static async Task WriteAsync(HttpListenerContext context, HttpStatusCode status, string body, string contentType = "application/x-amz-json-1.1")
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(body);
+        context.Response.StatusCode = (int)status;
+        context.Response.ContentType = contentType;
+        context.Response.ContentLength64 = bytes.Length;
+        await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+        context.Response.Close();
+    }
+
+    /// <summary>Stops listening and aborts requests in progress.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Stop();
+        _listener.Close();
+        try
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+        _upstream.Dispose();
+        _stop.Dispose();
+    }
+}
