@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Amazon.DynamoDBv2;
+using Cloud.Consumer.Events;
+using Microsoft.Extensions.Logging;
+
+namespace Cloud.Functions.Aggregator;
+
+/// <summary>
+/// Lambda entry point (<c>Cloud.Functions.Aggregator::Cloud.Functions.Aggregator.Function::FunctionHandler</c>):
+/// Stream in (a <see cref="KinesisTimeWindowEvent"/>), Stream out (a <see cref="KinesisTimeWindowResponse"/>).
+/// No Amazon.Lambda.Core needed. The same instance serves many invokes.
+/// </summary>
+public sealed class Function : IDisposable
+{
+    private readonly WindowAggregator _aggregator;
+    private readonly IAmazonDynamoDB? _ownedClient;
+
+    /// <summary>Used by the Lambda runtime: configuration from environment variables, a DynamoDB client from the SDK's default chain.</summary>
+    public Function()
+    {
+        AggregatorConfig config = AggregatorConfig.FromEnvironment();
+        var clientConfig = new AmazonDynamoDBConfig();
+        if (config.DynamoDbEndpoint is { } endpoint)
+        {
+            clientConfig.ServiceURL = endpoint.ToString();
+            clientConfig.AuthenticationRegion = Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1";
+        }
+
+        _ownedClient = new AmazonDynamoDBClient(clientConfig);
+        Config = config;
+        _aggregator = new WindowAggregator(config, new DynamoDbAggregateSink(_ownedClient, config.TableName, config.WriteConcurrency), new ConsoleLogger());
+    }
+
+    /// <summary>For tests and the local runner: explicit configuration and DynamoDB client (not disposed by this instance).</summary>
+    public Function(AggregatorConfig config, IAmazonDynamoDB dynamoDb, ILogger? logger = null)
+        : this(config, new DynamoDbAggregateSink(dynamoDb, (config ?? throw new ArgumentNullException(nameof(config))).TableName, config.WriteConcurrency), logger)
+    {
+    }
+
+    /// <summary>For tests: explicit configuration and result sink.</summary>
+    public Function(AggregatorConfig config, IAggregateSink sink, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        Config = config;
+        _aggregator = new WindowAggregator(config, sink, logger);
+    }
+
+    /// <summary>The configuration in use.</summary>
+    public AggregatorConfig Config { get; }
+
+    /// <summary>The Lambda handler.</summary>
+    public Task<Stream> HandleAsync(Stream input) => HandleAsync(input, CancellationToken.None);
+
+    /// <summary>
+    /// The handler the CDK stack deploys (<c>Cloud.Functions.Aggregator::Cloud.Functions.Aggregator.Function::FunctionHandler</c>):
+    /// Lambda's .NET runtime rejects a handler name with overloads, and <see cref="HandleAsync(Stream)"/> has one.
+    /// </summary>
+    public Task<Stream> FunctionHandler(Stream input) => HandleAsync(input, CancellationToken.None);
+
+    /// <summary>The handler with a cancellation token (for the local runner).</summary>
+    /// <exception cref="JsonException">The input is not a Kinesis time-window event.</exception>
+    /// <exception cref="AggregatorEventException">The event has no window.</exception>
+    public async Task<Stream> HandleAsync(Stream input, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        KinesisTimeWindowEvent evt = await JsonSerializer.DeserializeAsync(input, KinesisEventsJsonContext.Default.KinesisTimeWindowEvent, cancellationToken).ConfigureAwait(false)
+            ?? throw new JsonException("The input is the JSON literal null, not a Kinesis time-window event.");
+        AggregationOutcome outcome = await _aggregator.ProcessAsync(evt, cancellationToken).ConfigureAwait(false);
+        var output = new MemoryStream();
+        await JsonSerializer.SerializeAsync(output, outcome.Response, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse, cancellationToken).ConfigureAwait(false);
+        output.Position = 0;
+        return output;
+    }
+
+    /// <summary>Processes an already-parsed event (for in-process callers and benchmarks).</summary>
+    public Task<AggregationOutcome> ProcessAsync(KinesisTimeWindowEvent evt, CancellationToken cancellationToken = default) =>
+        _aggregator.ProcessAsync(evt, cancellationToken);
+
+    /// <inheritdoc />
+    public void Dispose() => _ownedClient?.Dispose();
+
+    /// <summary>Minimal stdout logger (CloudWatch picks up stdout). Messages name records, never data.</summary>
+    private sealed class ConsoleLogger : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel))
+            {
+                Console.Out.WriteLine($"{logLevel}: {formatter(state, exception)}{(exception is null ? "" : " [" + exception.GetType().Name + "]")}");
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Cloud.Consumer.Events;
+using Cloud.Records;
+
+namespace Cloud.Consumer;
+
+/// <summary>Bridge to Cloud.Records: decompress our frames, then deaggregate KPL aggregates (bad MD5 / no magic pass through).</summary>
+internal static class UserRecordDecoding
+{
+    [ThreadStatic]
+    private static List<UserRecord>? t_scratch;
+
+    /// <exception cref="RecordFormatException">Damaged frame, unknown codec or malformed aggregate.</exception>
+    public static void Decode(ReadOnlyMemory<byte> data, string partitionKey, string sequenceNumber,
+        List<UserRecordContext> output, KinesisEventRecord parent, int parentIndex)
+    {
+        List<UserRecord> scratch = t_scratch ??= new List<UserRecord>(16);
+        scratch.Clear();
+        try
+        {
+            RecordDecoder.Default.Decode(data, partitionKey, sequenceNumber, null, scratch);
+            foreach (UserRecord user in scratch)
+            {
+                output.Add(new UserRecordContext
+                {
+                    Parent = parent,
+                    ParentIndex = parentIndex,
+                    PartitionKey = user.PartitionKey,
+                    ExplicitHashKey = user.ExplicitHashKey,
+                    Data = user.Data,
+                    SubSequenceNumber = user.IsAggregated ? user.SubSequenceNumber : null,
+                });
+            }
+        }
+        finally
+        {
+            scratch.Clear();
+        }
+    }
+}
