@@ -1,0 +1,92 @@
+namespace Cloud.Privacy;
+
+/// <summary>What happens to a write for a user who was forgotten.</summary>
+public enum ForgottenUserPolicy
+{
+    /// <summary>The write fails with <see cref="UserForgottenException"/>.</summary>
+    Reject,
+
+    /// <summary>The record is dropped (the result says so); nothing is written.</summary>
+    Drop,
+}
+
+/// <summary>Which JSON fields hold personal data and how to treat forgotten users.</summary>
+public sealed class PersonalDataOptions
+{
+    /// <summary>Default redaction marker for a forgotten user's fields.</summary>
+    public const string DefaultRedactedMarker = "[redacted: user forgotten]";
+
+    /// <summary>Dot-separated path of the pseudonymous user id field; it stays in the clear.</summary>
+    /// <value>The default value is <c>userId</c>.</value>
+    public string UserIdField { get; set; } = "userId";
+
+    /// <summary>
+    /// Dot-separated paths of personal fields (top-level or nested through objects). A field's whole value — string,
+    /// number, object or array — is encrypted. Fields inside arrays are not addressed individually.
+    /// </summary>
+    /// <value>The default value is <c>email, name, ip, address</c>.</value>
+    public IList<string> Fields { get; init; } = ["email", "name", "ip", "address"];
+
+    /// <summary>Writes for forgotten users.</summary>
+    /// <value>The default value is <see cref="ForgottenUserPolicy.Reject"/>.</value>
+    public ForgottenUserPolicy ForgottenUserPolicy { get; set; } = ForgottenUserPolicy.Reject;
+
+    /// <summary>String that replaces each personal field of a forgotten user on read.</summary>
+    /// <value>The default value is <c>[redacted: user forgotten]</c>.</value>
+    public string RedactedMarker { get; set; } = DefaultRedactedMarker;
+
+    /// <summary>Checks the options; every problem in one message.</summary>
+    /// <exception cref="ArgumentException">The options are inconsistent.</exception>
+    public void Validate()
+    {
+        var problems = new List<string>();
+        if (!IsPath(UserIdField))
+        {
+            problems.Add($"UserIdField '{UserIdField}' is not a dot-separated path of non-empty names");
+        }
+
+        if (Fields is null || Fields.Count == 0)
+        {
+            problems.Add("Fields is empty: name at least one personal field");
+        }
+        else
+        {
+            foreach (var f in Fields)
+            {
+                if (!IsPath(f))
+                {
+                    problems.Add($"field '{f}' is not a dot-separated path of non-empty names");
+                    continue;
+                }
+
+                if (IsSameOrUnder(UserIdField, f))
+                {
+                    problems.Add($"field '{f}' would encrypt the user id field '{UserIdField}'");
+                }
+
+                foreach (var g in Fields)
+                {
+                    if (!ReferenceEquals(f, g) && IsPath(g) && IsSameOrUnder(g, f))
+                    {
+                        problems.Add(string.Equals(f, g, StringComparison.Ordinal) ? $"field '{f}' is listed twice" : $"field '{g}' is inside field '{f}'");
+                    }
+                }
+            }
+        }
+
+        if (string.IsNullOrEmpty(RedactedMarker) || FieldCiphertext.IsCiphertext(RedactedMarker))
+        {
+            problems.Add("RedactedMarker must be a non-empty string that is not a ciphertext");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid personal data options: " + string.Join("; ", problems.Distinct()));
+        }
+    }
+
+    private static bool IsPath(string? path) => !string.IsNullOrEmpty(path) && path.Split('.').All(s => s.Length > 0);
+
+    private static bool IsSameOrUnder(string path, string ancestor) =>
+        string.Equals(path, ancestor, StringComparison.Ordinal) || path.StartsWith(ancestor + ".", StringComparison.Ordinal);
+}

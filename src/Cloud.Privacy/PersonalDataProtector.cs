@@ -1,0 +1,388 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Cloud.Privacy;
+
+/// <summary>Outcome of <see cref="PersonalDataProtector.EncryptAsync"/>.</summary>
+public enum ProtectStatus
+{
+    /// <summary>Personal fields were encrypted.</summary>
+    Encrypted,
+
+    /// <summary>The record has none of the configured fields (or is not a JSON object); returned unchanged.</summary>
+    NoPersonalData,
+
+    /// <summary>The user is forgotten and the policy is <see cref="ForgottenUserPolicy.Drop"/>: do not write the record.</summary>
+    Dropped,
+}
+
+/// <summary>Outcome of <see cref="PersonalDataProtector.DecryptAsync"/>.</summary>
+public enum RevealStatus
+{
+    /// <summary>Ciphertexts were decrypted; the original field values are restored.</summary>
+    Decrypted,
+
+    /// <summary>The record holds no field ciphertext; returned unchanged.</summary>
+    NoCiphertext,
+
+    /// <summary>The user is forgotten: each encrypted field now holds the redaction marker.</summary>
+    Redacted,
+}
+
+/// <summary>An encrypted record.</summary>
+/// <param name="Status">What happened.</param>
+/// <param name="Json">The UTF-8 JSON to write (empty when dropped).</param>
+/// <param name="UserId">The record's user id, when found.</param>
+/// <param name="FieldCount">Number of fields encrypted.</param>
+public readonly record struct ProtectResult(ProtectStatus Status, ReadOnlyMemory<byte> Json, string? UserId, int FieldCount);
+
+/// <summary>A decrypted (or redacted) record.</summary>
+/// <param name="Status">What happened.</param>
+/// <param name="Json">The UTF-8 JSON with fields restored or redacted.</param>
+/// <param name="UserId">The record's user id, when found.</param>
+/// <param name="FieldCount">Number of fields decrypted or redacted.</param>
+public readonly record struct RevealResult(RevealStatus Status, ReadOnlyMemory<byte> Json, string? UserId, int FieldCount);
+
+/// <summary>
+/// Field-level encryption of JSON records with per-user keys. <see cref="EncryptAsync"/> replaces each configured
+/// field's value by a <see cref="FieldCiphertext"/> string bound to (user id, field path, stream); the user id field stays
+/// in the clear. <see cref="DecryptAsync"/> restores every ciphertext found in the record (byte-exact original value), or
+/// replaces it with <see cref="PersonalDataOptions.RedactedMarker"/> when the user is forgotten. Everything else in
+/// the record is copied untouched. Never logs field values.
+/// </summary>
+public sealed class PersonalDataProtector
+{
+    private static readonly JsonReaderOptions ReaderOptions = new() { CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
+    private readonly UserKeyRing _keyRing;
+    private readonly PersonalDataOptions _options;
+    private readonly FieldNode _fields;
+    private readonly FieldNode _userIdOnly;
+    private readonly byte[] _redacted;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates the protector; validates <paramref name="options"/>.</summary>
+    public PersonalDataProtector(UserKeyRing keyRing, PersonalDataOptions options, ILogger<PersonalDataProtector>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(keyRing);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _keyRing = keyRing;
+        _options = options;
+        _fields = FieldNode.Build(options.UserIdField, options.Fields);
+        _userIdOnly = FieldNode.Build(options.UserIdField, []);
+        _redacted = Encoding.UTF8.GetBytes("\"" + JsonEncodedText.Encode(options.RedactedMarker).ToString() + "\"");
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>The options in use.</summary>
+    public PersonalDataOptions Options => _options;
+
+    /// <summary>The key ring in use.</summary>
+    public UserKeyRing KeyRing => _keyRing;
+
+    /// <summary>Encrypts the configured personal fields of one UTF-8 JSON record for <paramref name="streamName"/>.</summary>
+    /// <exception cref="UserForgottenException">The user is forgotten and the policy is Reject.</exception>
+    /// <exception cref="InvalidPersonalDataException">Malformed JSON, or personal fields without a user id.</exception>
+    /// <exception cref="KeyStoreException">The key store failed.</exception>
+    /// <exception cref="MasterKeyException">The master key provider failed.</exception>
+    public async ValueTask<ProtectResult> EncryptAsync(ReadOnlyMemory<byte> json, string streamName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamName);
+        var hits = new List<Hit>();
+        var userId = Scan(json.Span, _fields, encrypt: true, hits);
+        if (hits.Count == 0)
+        {
+            return new ProtectResult(ProtectStatus.NoPersonalData, json, userId, 0);
+        }
+
+        if (userId is null)
+        {
+            throw new InvalidPersonalDataException($"the record has personal field '{hits[0].Path}' but no user id field '{_options.UserIdField}' (string or number)", hits[0].Path);
+        }
+
+        UserDataKey key;
+        try
+        {
+            key = await _keyRing.GetOrCreateKeyAsync(userId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UserForgottenException) when (_options.ForgottenUserPolicy == ForgottenUserPolicy.Drop)
+        {
+            _logger.LogInformation("Dropped a record for forgotten user {UserId}", userId);
+            return new ProtectResult(ProtectStatus.Dropped, ReadOnlyMemory<byte>.Empty, userId, 0);
+        }
+
+        return new ProtectResult(ProtectStatus.Encrypted, BuildEncrypted(json.Span, hits, key, streamName), userId, hits.Count);
+    }
+
+    /// <summary>
+    /// Decrypts every field ciphertext of one UTF-8 JSON record read from <paramref name="streamName"/>; a forgotten
+    /// user's fields become the redaction marker (no exception).
+    /// </summary>
+    /// <exception cref="CiphertextTamperedException">A ciphertext was altered or moved (names user and field); report the record.</exception>
+    /// <exception cref="UnknownKeyVersionException">A ciphertext names a key version the store does not hold.</exception>
+    /// <exception cref="DataKeyNotFoundException">The user has no key record at all.</exception>
+    /// <exception cref="InvalidPersonalDataException">Malformed JSON, or ciphertexts without a user id.</exception>
+    /// <exception cref="KeyStoreException">The key store failed.</exception>
+    /// <exception cref="MasterKeyException">The master key provider failed.</exception>
+    public async ValueTask<RevealResult> DecryptAsync(ReadOnlyMemory<byte> json, string streamName, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(streamName);
+        var hits = new List<Hit>();
+        var userId = Scan(json.Span, _userIdOnly, encrypt: false, hits);
+        if (hits.Count == 0)
+        {
+            return new RevealResult(RevealStatus.NoCiphertext, json, userId, 0);
+        }
+
+        if (userId is null)
+        {
+            throw new InvalidPersonalDataException($"the record has an encrypted field '{hits[0].Path}' but no user id field '{_options.UserIdField}'", hits[0].Path);
+        }
+
+        var lookup = await _keyRing.FindKeyAsync(userId, cancellationToken).ConfigureAwait(false);
+        if (lookup.IsForgotten)
+        {
+            return new RevealResult(RevealStatus.Redacted, Splice(json.Span, hits, _ => _redacted), userId, hits.Count);
+        }
+
+        if (lookup.Key is not { } key)
+        {
+            throw new DataKeyNotFoundException(userId, hits[0].Path);
+        }
+
+        var source = json;
+        var output = Splice(json.Span, hits, hit =>
+        {
+            var binding = new FieldBinding(userId, hit.Path, streamName);
+            return FieldCiphertext.Decrypt(key, binding, source.Span[(hit.Start + 1)..(hit.End - 1)]);
+        });
+        return new RevealResult(RevealStatus.Decrypted, output, userId, hits.Count);
+    }
+
+    private static byte[] BuildEncrypted(ReadOnlySpan<byte> json, List<Hit> hits, UserDataKey key, string stream)
+    {
+        int size = json.Length;
+        foreach (var h in hits)
+        {
+            size += FieldCiphertext.GetEncryptedLength(h.End - h.Start) + 2 - (h.End - h.Start);
+        }
+
+        var output = new byte[size];
+        var dest = output.AsSpan();
+        int pos = 0, last = 0;
+        foreach (var h in hits)
+        {
+            json[last..h.Start].CopyTo(dest[pos..]);
+            pos += h.Start - last;
+            dest[pos++] = (byte)'"';
+            pos += FieldCiphertext.Encrypt(key, new FieldBinding(key.UserId, h.Path, stream), json[h.Start..h.End], dest[pos..]);
+            dest[pos++] = (byte)'"';
+            last = h.End;
+        }
+
+        json[last..].CopyTo(dest[pos..]);
+        return output;
+    }
+
+    private static byte[] Splice(ReadOnlySpan<byte> json, List<Hit> hits, Func<Hit, byte[]> replacement)
+    {
+        var parts = new byte[hits.Count][];
+        int size = json.Length;
+        for (int i = 0; i < hits.Count; i++)
+        {
+            parts[i] = replacement(hits[i]);
+            size += parts[i].Length - (hits[i].End - hits[i].Start);
+        }
+
+        var output = new byte[size];
+        int pos = 0, last = 0;
+        for (int i = 0; i < hits.Count; i++)
+        {
+            json[last..hits[i].Start].CopyTo(output.AsSpan(pos));
+            pos += hits[i].Start - last;
+            parts[i].CopyTo(output, pos);
+            pos += parts[i].Length;
+            last = hits[i].End;
+        }
+
+        json[last..].CopyTo(output.AsSpan(pos));
+        return output;
+    }
+
+    // One pass over the record: finds the user id and either the configured fields' values (encrypt) or every
+    // string value that is a field ciphertext, with its path (decrypt). Arrays are not descended into.
+    private static string? Scan(ReadOnlySpan<byte> json, FieldNode root, bool encrypt, List<Hit> hits)
+    {
+        if (json.IsEmpty)
+        {
+            throw new InvalidPersonalDataException("the record is empty, not JSON", null, 0);
+        }
+
+        var reader = new Utf8JsonReader(json, ReaderOptions);
+        string? userId = null;
+        try
+        {
+            if (!reader.Read())
+            {
+                throw new InvalidPersonalDataException("the record is empty, not JSON", null, 0);
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                EnsureEnd(ref reader);
+                return null;
+            }
+
+            var path = new List<string>();
+            WalkObject(ref reader, root, path, encrypt, hits, ref userId);
+            EnsureEnd(ref reader);
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidPersonalDataException($"malformed JSON: {ex.Message}", null, ex.BytePositionInLine, ex);
+        }
+
+        return userId;
+    }
+
+    private static void EnsureEnd(ref Utf8JsonReader reader)
+    {
+        if (reader.Read())
+        {
+            throw new InvalidPersonalDataException("unexpected data after the JSON value", null, reader.TokenStartIndex);
+        }
+    }
+
+    private static void WalkObject(ref Utf8JsonReader r, FieldNode? node, List<string> path, bool encrypt, List<Hit> hits, ref string? userId)
+    {
+        while (r.Read() && r.TokenType != JsonTokenType.EndObject)
+        {
+            var child = node?.Find(ref r);
+            string? name = null;
+            if (!encrypt)
+            {
+                name = r.GetString();
+            }
+
+            r.Read();
+            int start = (int)r.TokenStartIndex;
+            switch (r.TokenType)
+            {
+                case JsonTokenType.StartObject when child is { IsTarget: true } && encrypt:
+                case JsonTokenType.StartArray when child is { IsTarget: true } && encrypt:
+                    r.Skip();
+                    hits.Add(new Hit(start, (int)r.TokenStartIndex + 1, child.Path));
+                    break;
+                case JsonTokenType.StartObject when encrypt && child is null:
+                case JsonTokenType.StartArray:
+                    r.Skip();
+                    break;
+                case JsonTokenType.StartObject:
+                    if (name is not null)
+                    {
+                        path.Add(name);
+                    }
+
+                    WalkObject(ref r, child, path, encrypt, hits, ref userId);
+                    if (name is not null)
+                    {
+                        path.RemoveAt(path.Count - 1);
+                    }
+
+                    break;
+                case JsonTokenType.String:
+                    int end = start + r.ValueSpan.Length + 2;
+                    bool isCipher = !r.ValueIsEscaped && FieldCiphertext.IsCiphertext(r.ValueSpan);
+                    if (child is { IsUserId: true })
+                    {
+                        userId = r.GetString();
+                    }
+                    else if (encrypt && child is { IsTarget: true } && !isCipher)
+                    {
+                        hits.Add(new Hit(start, end, child.Path));
+                    }
+                    else if (!encrypt && isCipher)
+                    {
+                        hits.Add(new Hit(start, end, path.Count == 0 ? name! : string.Join('.', path) + "." + name));
+                    }
+
+                    break;
+                case JsonTokenType.Number:
+                case JsonTokenType.True:
+                case JsonTokenType.False:
+                    if (child is { IsUserId: true } && r.TokenType == JsonTokenType.Number)
+                    {
+                        userId = Encoding.UTF8.GetString(r.ValueSpan);
+                    }
+                    else if (encrypt && child is { IsTarget: true })
+                    {
+                        hits.Add(new Hit(start, start + r.ValueSpan.Length, child.Path));
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    private readonly record struct Hit(int Start, int End, string Path);
+
+    private sealed class FieldNode
+    {
+        private readonly List<(byte[] Name, FieldNode Node)> _children = [];
+
+        private FieldNode(string path) => Path = path;
+
+        public string Path { get; }
+
+        public bool IsTarget { get; private set; }
+
+        public bool IsUserId { get; private set; }
+
+        public static FieldNode Build(string userIdField, IEnumerable<string> fields)
+        {
+            var root = new FieldNode("");
+            root.Add(userIdField).IsUserId = true;
+            foreach (var f in fields)
+            {
+                root.Add(f).IsTarget = true;
+            }
+
+            return root;
+        }
+
+        public FieldNode? Find(ref Utf8JsonReader r)
+        {
+            foreach (var (name, node) in _children)
+            {
+                if (r.ValueTextEquals(name))
+                {
+                    return node;
+                }
+            }
+
+            return null;
+        }
+
+        private FieldNode Add(string path)
+        {
+            var node = this;
+            foreach (var segment in path.Split('.'))
+            {
+                var bytes = Encoding.UTF8.GetBytes(segment);
+                var next = node._children.FirstOrDefault(c => c.Name.AsSpan().SequenceEqual(bytes)).Node;
+                if (next is null)
+                {
+                    next = new FieldNode(node.Path.Length == 0 ? segment : node.Path + "." + segment);
+                    node._children.Add((bytes, next));
+                }
+
+                node = next;
+            }
+
+            return node;
+        }
+    }
+}
