@@ -1,0 +1,54 @@
+using Amazon.CDK.Assertions;
+
+namespace Cloud.Infra.Tests;
+
+[Collection(DefaultStacksCollection.Name)]
+public class MonitoringStackTests(DefaultStacksFixture f)
+{
+    [Theory]
+    [InlineData("IteratorAge", "AWS/Lambda", 60_000)]
+    [InlineData("Errors", "AWS/Lambda", 1)]
+    [InlineData("WriteProvisionedThroughputExceeded", "AWS/Kinesis", 1)]
+    [InlineData("ReadProvisionedThroughputExceeded", "AWS/Kinesis", 1)]
+    [InlineData("ApproximateNumberOfMessagesVisible", "AWS/SQS", 1)]
+    public void Alarm_exists_for_each_function_stream_or_queue(string metric, string ns, double threshold)
+    {
+        var alarms = T.Resources(f.Monitoring, "AWS::CloudWatch::Alarm")
+            .Where(a => (string?)a.Properties["MetricName"] == metric && (string?)a.Properties["Namespace"] == ns)
+            .ToList();
+
+        Assert.Equal(2, alarms.Count);
+        Assert.All(alarms, a =>
+        {
+            Assert.Equal(threshold, a.Properties["Threshold"]!.GetValue<double>());
+            Assert.Equal("GreaterThanOrEqualToThreshold", (string?)a.Properties["ComparisonOperator"]);
+        });
+    }
+
+    [Fact]
+    public void Iterator_age_alarm_watches_the_aggregator_function()
+    {
+        f.Monitoring.HasResourceProperties("AWS::CloudWatch::Alarm", T.O(
+            ("MetricName", "IteratorAge"),
+            ("Statistic", "Maximum"),
+            ("Dimensions", new object[] { T.O(("Name", "FunctionName"), ("Value", Match.ObjectLike(T.O(("Fn::ImportValue", Match.StringLikeRegexp("Aggregator")))))) })));
+    }
+
+    [Fact]
+    public void Alarm_thresholds_come_from_context()
+    {
+        var settings = InfraTestEnvironment.CdkJsonSettings();
+        settings["alarms"]!["iteratorAgeSeconds"] = 300;
+        var (stacks, _) = InfraTestEnvironment.Build(settings);
+
+        InfraTestEnvironment.TemplateOf(stacks.Monitoring).HasResourceProperties("AWS::CloudWatch::Alarm", T.O(
+            ("MetricName", "IteratorAge"), ("Threshold", 300_000)));
+    }
+
+    [Fact]
+    public void Dashboard_exists()
+    {
+        f.Monitoring.HasResourceProperties("AWS::CloudWatch::Dashboard", T.O(("DashboardName", "Cloud-pipeline")));
+        f.Monitoring.ResourceCountIs("AWS::CloudWatch::Alarm", 10);
+    }
+}
