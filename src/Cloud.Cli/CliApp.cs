@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Text.Json;
+using Cloud.Cli.Commands;
+using Cloud.Cli.Infrastructure;
+using Cloud.Kinesis;
+
+namespace Cloud.Cli;
+
+/// <summary>Builds and runs the <c>cloud</c> command tree; in-process entry point for tests.</summary>
+public static class CliApp
+{
+    /// <summary>Builds the root command.</summary>
+    public static RootCommand Build(CliConsole console)
+    {
+        var root = new RootCommand("cloud: Kinesis Data Streams tools and a local streaming pipeline (Kafka-style verbs for Kinesis)");
+        foreach (var option in GlobalOptions.All)
+        {
+            root.Add(option);
+        }
+
+        root.Add(LocalCommand.Create(console));
+        root.Add(StreamsCommand.Create(console));
+        root.Add(RecordsCommand.Create(console));
+        root.Add(SizeCommand.Create(console));
+        root.Add(ProduceCommand.Create(console));
+        root.Add(ConsumeCommand.Create(console));
+        root.Add(OpsCommands.Invoke(console));
+        root.Add(OpsCommands.Lag(console));
+        root.Add(OpsCommands.Forget(console));
+        root.Add(PipelineCommand.Create(console));
+        root.Add(PrivacyFactory.KmsKeyId);
+        root.Add(PrivacyFactory.MasterKeyFile);
+        return root;
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/>; returns the exit code. Never throws.</summary>
+    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken = default)
+    {
+        ParseResult parsed;
+        try
+        {
+            parsed = Build(console).Parse(args);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            console.WriteError(ex.Message);
+            return ExitCodes.Usage;
+        }
+
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                console.WriteError(error.Message);
+            }
+
+            console.Error.WriteLine("Run 'cloud --help' (or 'cloud <verb> --help') for usage.");
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            var configuration = new InvocationConfiguration
+            {
+                Output = console.Out,
+                Error = console.Error,
+                EnableDefaultExceptionHandler = false,
+                ProcessTerminationTimeout = TimeSpan.FromSeconds(10),
+            };
+            return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var (code, message) = Describe(ex);
+            console.WriteError(message);
+            if (Environment.GetEnvironmentVariable("CLOUD_DEBUG") == "1")
+            {
+                console.Error.WriteLine(ex.ToString());
+            }
+
+            return code;
+        }
+    }
+
+    /// <summary>Maps an exception to an exit code and a one-line message.</summary>
+    public static (int ExitCode, string Message) Describe(Exception ex) => ex switch
+    {
+        CliException cli => (cli.ExitCode, cli.Message),
+        OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
+        KinesisValidationException validation => (ExitCodes.InvalidInput, validation.Message),
+        KinesisServiceException { ErrorCode: "ResourceNotFoundException" } notFound => (ExitCodes.NotFound, notFound.ServiceMessage ?? notFound.Message),
+        KinesisTransportException transport => (ExitCodes.Unreachable, transport.Message),
+        KinesisServiceException service => (ExitCodes.Failure, service.Message),
+        HttpRequestException { InnerException: SocketException } http => (ExitCodes.Unreachable, "cannot reach the endpoint: " + http.Message),
+        HttpRequestException http => (ExitCodes.Unreachable, http.Message),
+        JsonException json => (ExitCodes.InvalidInput, "invalid JSON: " + json.Message),
+        FileNotFoundException file => (ExitCodes.NotFound, file.Message),
+        DirectoryNotFoundException dir => (ExitCodes.NotFound, dir.Message),
+        ArgumentException argument => (ExitCodes.InvalidInput, argument.Message),
+        _ => (ExitCodes.Failure, $"{ex.GetType().Name}: {ex.Message}"),
+    };
+}
