@@ -131,6 +131,45 @@ public sealed class RunnerTestSupport : IDisposable
         }
     }
 
+    /// <summary>Polls an asynchronous condition (e.g. a table read) until it holds; fails early when the mapping faulted.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<LocalEventSourceMapping?>? mapping = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (mapping?.Invoke()?.Completion is { IsFaulted: true } faulted)
+            {
+                await faulted;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Not reached within {timeout}: {what}");
+            }
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>Every record of every shard from TRIM_HORIZON to the current tip, read directly (independently of any runner).</summary>
+    public async Task<List<(string ShardId, Cloud.Kinesis.Model.Record Record)>> ReadAllAsync(string stream)
+    {
+        var result = new List<(string, Cloud.Kinesis.Model.Record)>();
+        foreach (var shard in await Kinesis.ListAllShardsAsync(stream))
+        {
+            var iterator = (await Kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TrimHorizon })).ShardIterator;
+            while (iterator is not null)
+            {
+                var page = await Kinesis.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator, Limit = 1000 });
+                result.AddRange(page.Records.Select(r => (shard.ShardId, r)));
+                if (page.Records.Count == 0 && page.MillisBehindLatest is 0 or null)
+                {
+                    break;
+                }
+                iterator = page.NextShardIterator;
+            }
+        }
+        return result;
+    }
+
     /// <summary>Per key, the counters in the order they were handled.</summary>
     public Dictionary<string, List<int>> CountersByKey(int? run = null) =>
         Handled.Where(h => run is null || h.Run == run)

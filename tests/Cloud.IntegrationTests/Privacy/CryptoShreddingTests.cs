@@ -6,7 +6,9 @@ using Amazon.DynamoDBv2.Model;
 using Cloud.Consumer;
 using Cloud.Consumer.Events;
 using Cloud.Consumer.Privacy;
+using Cloud.Functions.Aggregator;
 using Cloud.Functions.Forget;
+using Cloud.IntegrationTests.EventSourceMapping;
 using Cloud.Kinesis;
 using Cloud.Kinesis.Model;
 using Cloud.Privacy;
@@ -14,15 +16,15 @@ using Cloud.Producer;
 using Cloud.Producer.Privacy;
 using Cloud.Records;
 using Cloud.Testing;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Cloud.IntegrationTests.Privacy;
 
 /// <summary>
 /// End to end on kinesis-local + dynalite: personal data of many users goes into a stream encrypted per user; one user
-/// is forgotten through the control stream and the Forget function; then every byte of the stream, the key table and
-/// the captured logs is searched for that user's plaintext.
+/// is forgotten through the control stream and the Forget function; then every byte of the stream, the key table, the
+/// consumers' derived state (the runner + Aggregator's aggregates table, on-failure destination, checkpoints and window
+/// states) and the captured logs is searched for that user's plaintext.
 /// </summary>
 [Collection(EmulatorCollection.Name)]
 public sealed class CryptoShreddingTests(EmulatorFixture fixture)
@@ -284,6 +286,196 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task Forgotten_user_leaves_no_plaintext_in_the_aggregates_table_the_on_failure_destination_checkpoints_or_logs_of_the_runner_and_Aggregator()
+    {
+        using var s = new RunnerTestSupport(fixture);
+        var stream = await s.CreateStreamAsync("pii-pipe", 2);
+        var control = await s.CreateStreamAsync("forget", 1);
+        var store = new DynamoDbKeyStore(s.Dynamo, EmulatorFixture.UniqueName("keys"));
+        await store.EnsureTableAsync();
+        using var master = new LocalMasterKeyProvider(RandomNumberGenerator.GetBytes(32));
+        var logs = new CapturingLoggerFactory();
+        var options = new PrivacyOptions { KeyTableName = store.TableName, KeyCacheTtl = Ttl };
+        var producerTime = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var producerSide = PrivacyRuntime.Create(options, store, master, producerTime, logs);
+        using var forgetter = PrivacyRuntime.Create(options, store, master, TimeProvider.System, logs);
+
+        // The consumer: the runner with tumbling windows and the real Aggregator (key userId, pseudonymous and in the clear;
+        // only non-personal fields aggregated), as `cloud pipeline` runs it. Its logs and every window state it returns are kept.
+        await using var pipeline = await AggregatorPipeline.CreateAsync(s, stream,
+            new AggregatorConfig { KeyField = "userId", SumFields = ["n"], TopKField = "page", TopKSize = 5 }, windowSeconds: 2, batchSize: 10, logs, recordResponses: true);
+
+        await using var producer = new EncryptingProducer(
+            new KinesisProducer(s.Kinesis, new KinesisProducerOptions { StreamName = stream, AggregationEnabled = true, AggregationMaxSize = 2048 }), producerSide.Protector, stream);
+        async Task<int> ProduceAsync(int fromN, int toN)
+        {
+            var sends = new List<Task<SendResult>>();
+            var refused = 0;
+            for (int n = fromN; n < toN; n++)
+            {
+                for (int u = 0; u < Users; u++)
+                {
+                    try
+                    {
+                        sends.Add((await producer.EnqueueAsync(Encoding.UTF8.GetBytes(Event(u, n))))!);
+                    }
+                    catch (UserForgottenException) when (u == 7)
+                    {
+                        refused++;
+                    }
+                }
+            }
+
+            await producer.FlushAsync();
+            await Task.WhenAll(sends);
+            return refused;
+        }
+
+        // 1. Half of every user's events, and one poison record of the user to be forgotten: encrypted like the others, but
+        //    with a string where the Aggregator needs a number, so it ends in the on-failure destination.
+        Assert.Equal(0, await ProduceAsync(0, EventsPerUser / 2));
+        var poisonJson = Event(7, 99).Replace("\"n\":99", "\"n\":\"99\"", StringComparison.Ordinal);
+        var poisonData = await producerSide.Protector.EncryptAsync(Encoding.UTF8.GetBytes(poisonJson), stream);
+        Assert.Equal(ProtectStatus.Encrypted, poisonData.Status);
+        var poison = await s.Kinesis.PutRecordAsync(new PutRecordRequest { StreamName = stream, PartitionKey = Forgotten, Data = poisonData.Json });
+
+        // 2. Forget through the control stream and the Forget function; the producer's cached key expires after the TTL.
+        await s.Kinesis.PutRecordAsync(new PutRecordRequest
+        {
+            StreamName = control,
+            PartitionKey = Forgotten,
+            Data = Encoding.UTF8.GetBytes($$"""{"userId":"{{Forgotten}}","requestedAt":"2026-11-23T12:00:00Z"}"""),
+        });
+        var forgetLog = new StringWriter();
+        using (var response = await new ForgetFunction(forgetter.Shredder, forgetLog).HandleAsync(new MemoryStream(LambdaEvent(control, await ReadAllAsync(s.Kinesis, control))), default))
+        using (var doc = await JsonDocument.ParseAsync(response))
+        {
+            Assert.Equal(0, doc.RootElement.GetProperty("batchItemFailures").GetArrayLength());
+        }
+
+        producerTime.Advance(Ttl);
+
+        // 3. The rest: every write for the forgotten user is refused.
+        Assert.Equal(EventsPerUser - (EventsPerUser / 2), await ProduceAsync(EventsPerUser / 2, EventsPerUser));
+
+        var records = await s.ReadAllAsync(stream);
+        await pipeline.WaitUntilDrainedAsync(AggregatorPipeline.LastSequenceByShard(records), TimeSpan.FromSeconds(120));
+        await pipeline.Mapping.StopAsync();
+
+        var secrets = Enumerable.Range(0, Users).SelectMany(Secrets).ToList();
+        void AssertNoPlaintext(string where, string text)
+        {
+            foreach (var secret in secrets)
+            {
+                Assert.False(text.Contains(secret, StringComparison.Ordinal), $"{where} holds personal plaintext '{secret}'");
+            }
+        }
+
+        // The stream: raw bytes, and every user record after deaggregation.
+        AssertNoPlaintext("the stream", Encoding.UTF8.GetString(records.SelectMany(r => r.Record.Data.ToArray()).ToArray()));
+        AssertNoPlaintext("the deaggregated stream", Encoding.UTF8.GetString(records
+            .SelectMany(r => RecordDecoder.Default.Decode(r.Record.Data, r.Record.PartitionKey).SelectMany(u => u.Data.ToArray())).ToArray()));
+
+        // The aggregates table: every attribute of every item. The forgotten user's (pseudonymous) aggregates are there,
+        // built from the records written before the forget — counts, not personal data.
+        var aggregates = await ScanTableAsync(s.Dynamo, pipeline.AggregatesTableName);
+        Assert.Contains($"pk={Forgotten} ", aggregates.Text, StringComparison.Ordinal); // the scan does see keys and nested top-K values
+        Assert.Contains("/products/0:", aggregates.Text, StringComparison.Ordinal);
+        AssertNoPlaintext("the aggregates table", aggregates.Text);
+        var results = await AggregatesTable.ScanAsync(s.Dynamo, pipeline.AggregatesTableName);
+        Assert.Equal(Users, results.Select(r => r.Key).Distinct().Count());
+        Assert.Equal(EventsPerUser / 2, results.Where(r => r.Key == Forgotten).Sum(r => r.Count));
+        Assert.Equal((Users * EventsPerUser) - (EventsPerUser - (EventsPerUser / 2)), results.Sum(r => r.Count));
+
+        // The on-failure destination: every attribute of every item; it names the poison record, and holds no record data.
+        var failures = await ScanTableAsync(s.Dynamo, pipeline.Failures.TableName);
+        Assert.NotEqual(0, failures.Items);
+        Assert.Contains(poison.SequenceNumber, failures.Text, StringComparison.Ordinal);
+        AssertNoPlaintext("the on-failure destination", failures.Text);
+        var stored = await pipeline.Failures.ReadAllAsync(pipeline.Mapping.StreamArn!);
+        Assert.All(stored, f => Assert.Equal((poison.ShardId, poison.SequenceNumber, 1), (f.KinesisBatchInfo.ShardId, f.KinesisBatchInfo.StartSequenceNumber, f.KinesisBatchInfo.BatchSize)));
+        Assert.DoesNotContain(Convert.ToBase64String(poisonData.Json.Span), failures.Text, StringComparison.Ordinal);
+
+        // The runner's checkpoints (window states are stored compressed: read them back through the store too) and every
+        // window state the Aggregator returned while windows were open.
+        var checkpointTable = await ScanTableAsync(s.Dynamo, pipeline.Options.CheckpointTableName);
+        Assert.Contains(pipeline.Options.EffectiveMappingId, checkpointTable.Text, StringComparison.Ordinal);
+        AssertNoPlaintext("the checkpoint table", checkpointTable.Text);
+        AssertNoPlaintext("the checkpoints", string.Join("\n", (await pipeline.Checkpoints.LoadAsync(pipeline.Options.EffectiveMappingId)).Values.Select(c => c.WindowState)));
+        Assert.Contains(pipeline.Responses, r => r.Contains(Forgotten, StringComparison.Ordinal)); // states do carry the (pseudonymous) keys
+        AssertNoPlaintext("the window states", string.Join("\n", pipeline.Responses));
+
+        // The key table: a tombstone without key material.
+        var keys = await s.Dynamo.ScanAsync(new ScanRequest { TableName = store.TableName, ConsistentRead = true });
+        var tomb = Assert.Single(keys.Items, i => i["userId"].S == Forgotten);
+        Assert.Equal(("Forgotten", false), (tomb["status"].S, tomb.ContainsKey("wrappedKey")));
+
+        // The logs of every component: runner, Aggregator, privacy runtimes, Forget function. They did log the poison record
+        // (by sequence number) and the forget (by user id).
+        var allLogs = string.Join("\n", logs.Messages) + "\n" + forgetLog;
+        Assert.Contains(logs.Messages, m => m.StartsWith("Cloud.EventSourceMapping Error", StringComparison.Ordinal) && m.Contains(poison.SequenceNumber, StringComparison.Ordinal));
+        Assert.Contains(logs.Messages, m => m.StartsWith("Cloud.Functions.Aggregator Warning", StringComparison.Ordinal) && m.Contains(poison.SequenceNumber, StringComparison.Ordinal));
+        Assert.Contains("KeyDestroyed", forgetLog.ToString(), StringComparison.Ordinal);
+        AssertNoPlaintext("the logs", allLogs);
+    }
+
+    /// <summary>Every attribute name and value of every item of a table (binary values as their bytes read as UTF-8).</summary>
+    private static async Task<(int Items, string Text)> ScanTableAsync(Amazon.DynamoDBv2.IAmazonDynamoDB dynamo, string table)
+    {
+        var text = new StringBuilder();
+        var items = 0;
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await dynamo.ScanAsync(new ScanRequest { TableName = table, ConsistentRead = true, ExclusiveStartKey = start });
+            foreach (var item in page.Items ?? [])
+            {
+                items++;
+                foreach (var (name, value) in item)
+                {
+                    text.Append(name).Append('=');
+                    Append(value);
+                    text.Append('\n');
+                }
+            }
+
+            start = page.LastEvaluatedKey is { Count: > 0 } key ? key : null;
+        }
+        while (start is not null);
+        return (items, text.ToString());
+
+        void Append(AttributeValue v)
+        {
+            text.Append(v.S).Append(v.N).Append(' ');
+            if (v.B is not null)
+            {
+                text.Append(Encoding.UTF8.GetString(v.B.ToArray()));
+            }
+
+            foreach (var x in (v.SS ?? []).Concat(v.NS ?? []))
+            {
+                text.Append(x).Append(' ');
+            }
+
+            foreach (var b in v.BS ?? [])
+            {
+                text.Append(Encoding.UTF8.GetString(b.ToArray())).Append(' ');
+            }
+
+            foreach (var (name, nested) in v.M ?? [])
+            {
+                text.Append(name).Append(':');
+                Append(nested);
+            }
+
+            foreach (var nested in v.L ?? [])
+            {
+                Append(nested);
+            }
+        }
+    }
+
     private static async Task<List<Cloud.Kinesis.Model.Record>> ReadAllAsync(IKinesisClient kinesis, string stream)
     {
         var result = new List<Cloud.Kinesis.Model.Record>();
@@ -337,30 +529,5 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         }
 
         return buffer.ToArray();
-    }
-
-    private sealed class CapturingLoggerFactory : ILoggerFactory
-    {
-        public ConcurrentQueue<string> Messages { get; } = new();
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(CapturingLoggerFactory owner, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                owner.Messages.Enqueue($"{category} {logLevel}: {formatter(state, exception)} {exception}");
-        }
     }
 }
