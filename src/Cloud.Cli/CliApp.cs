@@ -1,8 +1,8 @@
 using System.CommandLine;
-using System.Net.Sockets;
 using System.Text.Json;
 using Cloud.Cli.Commands;
 using Cloud.Cli.Infrastructure;
+using Cloud.Functions.Aggregator;
 using Cloud.Kinesis;
 
 namespace Cloud.Cli;
@@ -44,7 +44,9 @@ public static class CliApp
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            console.WriteError(ex.Message);
+            // A validator that reads an option whose value does not convert throws here instead of adding a parse error.
+            console.WriteError(CliMessages.Parse(ex.Message));
+            console.Error.WriteLine(CliMessages.UsageHint);
             return ExitCodes.Usage;
         }
 
@@ -52,10 +54,10 @@ public static class CliApp
         {
             foreach (var error in parsed.Errors)
             {
-                console.WriteError(error.Message);
+                console.WriteError(CliMessages.Parse(error.Message));
             }
 
-            console.Error.WriteLine("Run 'cloud --help' (or 'cloud <verb> --help') for usage.");
+            console.Error.WriteLine(CliMessages.UsageHint);
             return ExitCodes.Usage;
         }
 
@@ -92,12 +94,29 @@ public static class CliApp
         KinesisServiceException { ErrorCode: "ResourceNotFoundException" } notFound => (ExitCodes.NotFound, notFound.ServiceMessage ?? notFound.Message),
         KinesisTransportException transport => (ExitCodes.Unreachable, transport.Message),
         KinesisServiceException service => (ExitCodes.Failure, service.Message),
-        HttpRequestException { InnerException: SocketException } http => (ExitCodes.Unreachable, "cannot reach the endpoint: " + http.Message),
-        HttpRequestException http => (ExitCodes.Unreachable, http.Message),
-        JsonException json => (ExitCodes.InvalidInput, "invalid JSON: " + json.Message),
+        JsonException json => (ExitCodes.InvalidInput, "invalid JSON: " + CliMessages.Json(json, multiLine: true)),
+
+        // A function rejecting its event (cloud invoke): the event is bad, not the tool.
+        AggregatorStateException or AggregatorEventException or InvalidDataException => (ExitCodes.InvalidInput, ex.Message),
         FileNotFoundException file => (ExitCodes.NotFound, file.Message),
         DirectoryNotFoundException dir => (ExitCodes.NotFound, dir.Message),
         ArgumentException argument => (ExitCodes.InvalidInput, argument.Message),
-        _ => (ExitCodes.Failure, $"{ex.GetType().Name}: {ex.Message}"),
+
+        // A refused connection wrapped by a library (the privacy key store, the DynamoDB SDK) is still an unreachable endpoint.
+        _ when ConnectionFailure(ex) is { } http => (ExitCodes.Unreachable, "cannot reach the endpoint: " + http.Message),
+        _ => (ExitCodes.Failure, $"{ex.Message} ({ex.GetType().Name})"),
     };
+
+    private static HttpRequestException? ConnectionFailure(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException http)
+            {
+                return http;
+            }
+        }
+
+        return null;
+    }
 }

@@ -251,7 +251,7 @@ public static class ProduceCommand
         }
         catch (JsonException ex)
         {
-            problem = ex.Message;
+            problem = CliMessages.Json(ex);
             return false;
         }
     }
