@@ -23,7 +23,16 @@ public sealed class CliConsole
             ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
         });
+        if (!interactive)
+        {
+            // Piped or captured output has no terminal width; Spectre's 80-column fallback would wrap shard ids and
+            // hash keys across lines and break grep/awk. Tables are only as wide as their content anyway.
+            Human.Profile.Width = PipedWidth;
+        }
     }
+
+    /// <summary>Width of human output when no terminal is attached.</summary>
+    public const int PipedWidth = 400;
 
     /// <summary>The process console.</summary>
     public static CliConsole System() => new(Console.In, Console.Out, Console.Error, !Console.IsOutputRedirected);
