@@ -52,9 +52,16 @@ public static class CliApp
 
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors)
+            var errors = parsed.Errors.Select(e => e.Message).ToList();
+            if (parsed.UnmatchedTokens.Count > 0 && errors.Count > 1)
             {
-                console.WriteError(CliMessages.Parse(error.Message));
+                // 'cloud strems list' also reports that the root needs a command, which only distracts from the typo.
+                errors.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
+            }
+
+            foreach (var error in errors)
+            {
+                console.WriteError(CliMessages.Parse(error));
             }
 
             console.Error.WriteLine(CliMessages.UsageHint);

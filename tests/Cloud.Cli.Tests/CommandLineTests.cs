@@ -45,6 +45,15 @@ public sealed class CommandLineTests : IDisposable
         Assert.Empty(result.Stdout);
     }
 
+    [Fact]
+    public async Task A_mistyped_verb_is_named_without_distracting_errors()
+    {
+        var result = await _sandbox.RunAsync("strems", "list");
+
+        CliAssert.Failed(result, ExitCodes.Usage, "'strems'");
+        Assert.DoesNotContain("Required command was not provided", result.Stderr);
+    }
+
     [Theory]
     [InlineData(new[] { "streams", "create", "s", "--shards", "abc" }, "--shards")]
     [InlineData(new[] { "streams", "scale", "s", "--shards", "many" }, "--shards")]

@@ -162,7 +162,7 @@ public static class ProduceCommand
                         if (!IsJsonObject(bytes, out var problem))
                         {
                             stats.Rejected++;
-                            console.WriteError($"line {lineNumber}: not a JSON object ({problem}); skipped.");
+                            console.WriteError($"line {lineNumber}: not a JSON object: {problem}; skipped.");
                             continue;
                         }
 
