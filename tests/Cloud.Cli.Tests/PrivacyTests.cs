@@ -107,19 +107,22 @@ public sealed class PrivacyTests(EmulatorFixture fixture) : IDisposable
     }
 
     [Fact]
-    public async Task Encrypting_a_line_without_the_user_field_rejects_that_line_only()
+    public async Task Encrypting_a_line_without_a_user_id_rejects_that_line_only()
     {
         var stream = await _sandbox.CreateStreamAsync("cli-nouser", 1);
         var user = "dave-" + Guid.NewGuid().ToString("N")[..8];
         var good = JsonSerializer.Serialize(new { userId = user, email = "dave@example.com" });
-        var input = string.Join('\n', good, "{\"email\":\"anon@example.com\"}", good) + "\n";
+        var input = string.Join('\n', good, "{\"email\":\"anon@example.com\"}", good, "{\"userId\":\"\",\"email\":\"empty@example.com\"}", good) + "\n";
 
         var produced = await _sandbox.OnEmulatorsWithInputAsync(input, "produce", stream, "--user-field", "userId", "--encrypt-fields", "email", "--json");
 
-        CliAssert.Failed(produced, ExitCodes.InvalidInput, "record 2");
-        Assert.Equal(2, produced.Json().GetProperty("durable").GetInt64());
-        Assert.Equal(1, produced.Json().GetProperty("rejected").GetInt64());
+        CliAssert.Failed(produced, ExitCodes.InvalidInput, "record 2", "no user id", "record 4", "empty user id");
+        Assert.Equal(3, produced.Json().GetProperty("durable").GetInt64());
+        Assert.Equal(2, produced.Json().GetProperty("rejected").GetInt64());
         Assert.DoesNotContain("anon@example.com", produced.Stderr);
+        Assert.DoesNotContain("empty@example.com", produced.Stderr);
+        var consumed = await _sandbox.OnEmulatorsAsync("consume", stream, "--idle-timeout", "1");
+        Assert.Equal(3, consumed.StdoutLines.Count);
     }
 
     private static List<string> Data(CliResult result) =>
