@@ -100,6 +100,9 @@ public static class CliApp
         KinesisValidationException validation => (ExitCodes.InvalidInput, validation.Message),
         KinesisServiceException { ErrorCode: "ResourceNotFoundException" } notFound => (ExitCodes.NotFound, notFound.ServiceMessage ?? notFound.Message),
         KinesisTransportException transport => (ExitCodes.Unreachable, transport.Message),
+
+        // The service refused a value the user gave (scale beyond double the shards, a bad sequence number).
+        KinesisServiceException { ErrorCode: "InvalidArgumentException" or "ValidationException" } invalid => (ExitCodes.InvalidInput, invalid.Message),
         KinesisServiceException service => (ExitCodes.Failure, service.Message),
         JsonException json => (ExitCodes.InvalidInput, "invalid JSON: " + CliMessages.Json(json, multiLine: true)),
 

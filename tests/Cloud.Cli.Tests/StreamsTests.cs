@@ -109,6 +109,17 @@ public sealed class StreamsTests(EmulatorFixture fixture) : IDisposable
         CliAssert.Failed(result, ExitCodes.Failure, name, "already exists");
     }
 
+    [Fact]
+    public async Task Scaling_beyond_what_the_service_allows_is_invalid_input()
+    {
+        var name = await _sandbox.CreateStreamAsync("cli-scale", 1);
+
+        var result = await _sandbox.OnEmulatorsAsync("streams", "scale", name, "--shards", "5");
+
+        CliAssert.Failed(result, ExitCodes.InvalidInput, "UpdateShardCount", "InvalidArgumentException");
+        Assert.Equal(1, (await _sandbox.OnEmulatorsAsync("streams", "describe", name, "--json")).Json().GetProperty("openShards").GetInt32());
+    }
+
     [Theory]
     [InlineData("describe")]
     [InlineData("delete")]
