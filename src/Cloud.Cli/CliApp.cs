@@ -1,8 +1,8 @@
 using System.CommandLine;
-using System.Net.Sockets;
 using System.Text.Json;
 using Cloud.Cli.Commands;
 using Cloud.Cli.Infrastructure;
+using Cloud.Functions.Aggregator;
 using Cloud.Kinesis;
 
 namespace Cloud.Cli;
@@ -44,18 +44,27 @@ public static class CliApp
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            console.WriteError(ex.Message);
+            // A validator that reads an option whose value does not convert throws here instead of adding a parse error.
+            console.WriteError(CliMessages.Parse(ex.Message));
+            console.Error.WriteLine(CliMessages.UsageHint);
             return ExitCodes.Usage;
         }
 
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors)
+            var errors = parsed.Errors.Select(e => e.Message).ToList();
+            if (parsed.UnmatchedTokens.Count > 0 && errors.Count > 1)
             {
-                console.WriteError(error.Message);
+                // 'cloud strems list' also reports that the root needs a command, which only distracts from the typo.
+                errors.RemoveAll(m => m.StartsWith("Required command was not provided", StringComparison.Ordinal));
             }
 
-            console.Error.WriteLine("Run 'cloud --help' (or 'cloud <verb> --help') for usage.");
+            foreach (var error in errors)
+            {
+                console.WriteError(CliMessages.Parse(error));
+            }
+
+            console.Error.WriteLine(CliMessages.UsageHint);
             return ExitCodes.Usage;
         }
 
@@ -91,13 +100,33 @@ public static class CliApp
         KinesisValidationException validation => (ExitCodes.InvalidInput, validation.Message),
         KinesisServiceException { ErrorCode: "ResourceNotFoundException" } notFound => (ExitCodes.NotFound, notFound.ServiceMessage ?? notFound.Message),
         KinesisTransportException transport => (ExitCodes.Unreachable, transport.Message),
+
+        // The service refused a value the user gave (scale beyond double the shards, a bad sequence number).
+        KinesisServiceException { ErrorCode: "InvalidArgumentException" or "ValidationException" } invalid => (ExitCodes.InvalidInput, invalid.Message),
         KinesisServiceException service => (ExitCodes.Failure, service.Message),
-        HttpRequestException { InnerException: SocketException } http => (ExitCodes.Unreachable, "cannot reach the endpoint: " + http.Message),
-        HttpRequestException http => (ExitCodes.Unreachable, http.Message),
-        JsonException json => (ExitCodes.InvalidInput, "invalid JSON: " + json.Message),
+        JsonException json => (ExitCodes.InvalidInput, "invalid JSON: " + CliMessages.Json(json, multiLine: true)),
+
+        // A function rejecting its event (cloud invoke): the event is bad, not the tool.
+        AggregatorStateException or AggregatorEventException or InvalidDataException => (ExitCodes.InvalidInput, ex.Message),
         FileNotFoundException file => (ExitCodes.NotFound, file.Message),
         DirectoryNotFoundException dir => (ExitCodes.NotFound, dir.Message),
         ArgumentException argument => (ExitCodes.InvalidInput, argument.Message),
-        _ => (ExitCodes.Failure, $"{ex.GetType().Name}: {ex.Message}"),
+
+        // A refused connection wrapped by a library (the privacy key store, the DynamoDB SDK) is still an unreachable endpoint.
+        _ when ConnectionFailure(ex) is { } http => (ExitCodes.Unreachable, "cannot reach the endpoint: " + http.Message),
+        _ => (ExitCodes.Failure, $"{ex.Message} ({ex.GetType().Name})"),
     };
+
+    private static HttpRequestException? ConnectionFailure(Exception ex)
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException http)
+            {
+                return http;
+            }
+        }
+
+        return null;
+    }
 }

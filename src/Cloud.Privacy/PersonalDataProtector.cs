@@ -97,9 +97,12 @@ public sealed class PersonalDataProtector
             return new ProtectResult(ProtectStatus.NoPersonalData, json, userId, 0);
         }
 
-        if (userId is null)
+        if (string.IsNullOrEmpty(userId))
         {
-            throw new InvalidPersonalDataException($"the record has personal field '{hits[0].Path}' but no user id field '{_options.UserIdField}' (string or number)", hits[0].Path);
+            // An empty id would reach the key ring's argument check and escape as an ArgumentException.
+            throw new InvalidPersonalDataException(userId is null
+                ? $"the record has personal field '{hits[0].Path}' but no user id field '{_options.UserIdField}' (string or number)"
+                : $"the record has personal field '{hits[0].Path}' but an empty user id field '{_options.UserIdField}'", hits[0].Path);
         }
 
         UserDataKey key;
@@ -136,9 +139,9 @@ public sealed class PersonalDataProtector
             return new RevealResult(RevealStatus.NoCiphertext, json, userId, 0);
         }
 
-        if (userId is null)
+        if (string.IsNullOrEmpty(userId))
         {
-            throw new InvalidPersonalDataException($"the record has an encrypted field '{hits[0].Path}' but no user id field '{_options.UserIdField}'", hits[0].Path);
+            throw new InvalidPersonalDataException($"the record has an encrypted field '{hits[0].Path}' but {(userId is null ? "no" : "an empty")} user id field '{_options.UserIdField}'", hits[0].Path);
         }
 
         var lookup = await _keyRing.FindKeyAsync(userId, cancellationToken).ConfigureAwait(false);

@@ -82,7 +82,8 @@ internal sealed class ProblemList
         if (tooLow || value > max)
         {
             var lower = minExclusive ? $"greater than {Fmt(min)}" : $"at least {Fmt(min)}";
-            var range = double.IsPositiveInfinity(max) ? lower : $"{lower} and at most {Fmt(max)}";
+            // double.MaxValue means "no upper bound": spelled out it is a 309-digit number.
+            var range = double.IsPositiveInfinity(max) || max >= double.MaxValue ? lower : $"{lower} and at most {Fmt(max)}";
             Add(field, $"must be {range}{u}, got {Fmt(value)}{u}.");
             return false;
         }

@@ -163,6 +163,7 @@ public class PersonalDataProtectorTests
 
     [Theory]
     [InlineData("""{"email":"a@b.c"}""", "no user id field")]
+    [InlineData("""{"userId":"","email":"a@b.c"}""", "empty user id field")]
     [InlineData("""{"userId":"u","email":"a@b.c" """, "malformed JSON")]
     [InlineData("""{"userId":"u","email":"a@b.c"} {}""", "malformed JSON")]
     [InlineData("", "empty")]

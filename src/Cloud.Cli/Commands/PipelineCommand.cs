@@ -147,7 +147,7 @@ public static class PipelineCommand
             Consumers = [new ConsumerProfile("aggregator", ConsumerMode.SharedThroughput, 5_000, 60)],
         }.WithMeasurement(measured));
         var shardCount = settings.Shards ?? Math.Max(2, estimate.Shards);
-        say($"Shard calculator: {estimate.Shards} shard(s) for {settings.Rate:N0} events/s of {measured.AverageUserRecordBytes:0} bytes (decided by {estimate.DecidingConstraint}; aggregation {measured.AggregationRatio:0}:1); using {shardCount}.");
+        say($"Shard calculator: {estimate.Shards} shard(s) for {settings.Rate:N0} events/s of {measured.AverageUserRecordBytes:0} bytes (decided by {SizeCommand.Camel(estimate.DecidingConstraint)}; aggregation {measured.AggregationRatio:0}:1); using {shardCount}.");
 
         // 3. The stream (reused if it exists) and the tables.
         try
@@ -291,7 +291,7 @@ public static class PipelineCommand
                 w.WriteString("stream", settings.Stream);
                 w.WriteNumber("shards", shardCount);
                 w.WriteNumber("calculatorShards", estimate.Shards);
-                w.WriteString("decidingConstraint", estimate.DecidingConstraint.ToString());
+                w.WriteString("decidingConstraint", SizeCommand.Camel(estimate.DecidingConstraint));
                 w.WriteNumber("produced", state.Sent);
                 w.WriteNumber("durable", state.Durable);
                 w.WriteNumber("deliveryFailures", state.DeliveryFailures);

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Cloud.Cli.Infrastructure;
 using Cloud.DataGenerator;
+using Cloud.Kinesis;
+using Cloud.Kinesis.Model;
 using Cloud.Privacy;
 using Cloud.Producer;
 using Spectre.Console;
@@ -49,6 +51,10 @@ public static class ProduceCommand
         {
             using var connection = await CloudConnection.FromAsync(parse, ct).ConfigureAwait(false);
             var streamName = parse.GetRequiredValue(stream);
+
+            // Before reading any input: a missing stream or a dead endpoint would otherwise surface only as
+            // per-record failures after the producer's record TTL (30 s), with a generic exit code.
+            await EnsureStreamExistsAsync(connection, streamName, ct).ConfigureAwait(false);
             var fields = parse.GetValue(encrypt)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             using var privacy = fields is { Length: > 0 }
                 ? await PrivacyFactory.CreateAsync(parse, connection, parse.GetValue(userField) ?? "userId", fields, ct).ConfigureAwait(false)
@@ -156,7 +162,7 @@ public static class ProduceCommand
                         if (!IsJsonObject(bytes, out var problem))
                         {
                             stats.Rejected++;
-                            console.WriteError($"line {lineNumber}: not a JSON object ({problem}); skipped.");
+                            console.WriteError($"line {lineNumber}: not a JSON object: {problem}; skipped.");
                             continue;
                         }
 
@@ -213,6 +219,18 @@ public static class ProduceCommand
         return command;
     }
 
+    private static async Task EnsureStreamExistsAsync(CloudConnection connection, string streamName, CancellationToken ct)
+    {
+        try
+        {
+            await connection.Kinesis.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = streamName }, ct).ConfigureAwait(false);
+        }
+        catch (ResourceNotFoundException ex)
+        {
+            throw CliException.NotFound($"stream '{streamName}' does not exist (create it with 'cloud streams create {streamName} --shards N').", ex);
+        }
+    }
+
     private static async Task Track(ValueTask<SendResult> send, ProduceStats stats, int lineNumber, CliConsole console)
     {
         try
@@ -251,7 +269,7 @@ public static class ProduceCommand
         }
         catch (JsonException ex)
         {
-            problem = ex.Message;
+            problem = CliMessages.Json(ex);
             return false;
         }
     }

@@ -249,7 +249,7 @@ public static class RecordsCommand
         }
         catch (JsonException ex)
         {
-            problem = $"line {lineNumber}: invalid JSON ({ex.Message})";
+            problem = $"line {lineNumber}: invalid JSON: {CliMessages.Json(ex)}";
             return false;
         }
     }

@@ -172,7 +172,8 @@ public static class SizeCommand
         return list;
     }
 
-    private static string Camel(SizingConstraint c)
+    /// <summary>A constraint as named in <c>--json</c> output (<c>writeBytes</c>, <c>sharedRead</c>, ...).</summary>
+    public static string Camel(SizingConstraint c)
     {
         var name = c.ToString();
         return char.ToLowerInvariant(name[0]) + name[1..];

@@ -23,7 +23,16 @@ public sealed class CliConsole
             ColorSystem = interactive ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Interactive = interactive ? InteractionSupport.Detect : InteractionSupport.No,
         });
+        if (!interactive)
+        {
+            // Piped or captured output has no terminal width; Spectre's 80-column fallback would wrap shard ids and
+            // hash keys across lines and break grep/awk. Tables are only as wide as their content anyway.
+            Human.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out var columns) && columns >= 40 ? columns : PipedWidth;
+        }
     }
+
+    /// <summary>Width of human output when no terminal is attached and <c>COLUMNS</c> is not set: the widest table (a resharded stream's shards with 39-digit hash keys) fits.</summary>
+    public const int PipedWidth = 160;
 
     /// <summary>The process console.</summary>
     public static CliConsole System() => new(Console.In, Console.Out, Console.Error, !Console.IsOutputRedirected);

@@ -1,0 +1,108 @@
+using Cloud.Cli.Infrastructure;
+using Cloud.Cli.Tests.Infrastructure;
+
+namespace Cloud.Cli.Tests;
+
+/// <summary>Bad command lines and a missing local stack: usage exit codes and one clear message, no emulators needed.</summary>
+public sealed class CommandLineTests : IDisposable
+{
+    private readonly CliSandbox _sandbox = new();
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public async Task Help_lists_every_verb()
+    {
+        var result = await _sandbox.RunAsync("--help");
+
+        CliAssert.Succeeded(result);
+        foreach (var verb in new[] { "local", "streams", "records", "size", "produce", "consume", "invoke", "lag", "forget", "pipeline" })
+        {
+            Assert.Matches($@"(?m)^\s+{verb}\b", result.Stdout);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "bogus" }, "bogus")]
+    [InlineData(new[] { "streams", "frobnicate" }, "frobnicate")]
+    [InlineData(new[] { "streams", "list", "--bogus" }, "--bogus")]
+    [InlineData(new[] { "consume", "s", "--from-beginning", "--latest" }, "at most one of")]
+    [InlineData(new[] { "consume", "s", "--max", "0" }, "--max")]
+    [InlineData(new[] { "streams", "create", "s" }, "--shards")]
+    [InlineData(new[] { "streams", "create", "s", "--shards", "0" }, "at least 1")]
+    [InlineData(new[] { "produce" }, "missing")]
+    [InlineData(new[] { "produce", "s", "--encrypt-fields", "email" }, "--user-field")]
+    [InlineData(new[] { "records", "encode", "--compress", "brotli" }, "brotli")]
+    [InlineData(new[] { "invoke", "nosuchfunction", "--event", "e.json" }, "nosuchfunction")]
+    [InlineData(new[] { "invoke", "aggregator" }, "--event")]
+    [InlineData(new[] { "streams", "list", "--endpoint", "ftp://127.0.0.1:1" }, "not an http(s) URL")]
+    public async Task A_bad_command_line_is_a_usage_error(string[] args, string mentioned)
+    {
+        var result = await _sandbox.RunAsync(args);
+
+        CliAssert.Failed(result, ExitCodes.Usage, mentioned);
+        Assert.Contains("--help", result.Stderr);
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
+    public async Task A_mistyped_verb_is_named_without_distracting_errors()
+    {
+        var result = await _sandbox.RunAsync("strems", "list");
+
+        CliAssert.Failed(result, ExitCodes.Usage, "'strems'");
+        Assert.DoesNotContain("Required command was not provided", result.Stderr);
+    }
+
+    [Theory]
+    [InlineData(new[] { "streams", "create", "s", "--shards", "abc" }, "--shards")]
+    [InlineData(new[] { "streams", "scale", "s", "--shards", "many" }, "--shards")]
+    [InlineData(new[] { "consume", "s", "--max", "ten" }, "--max")]
+    [InlineData(new[] { "consume", "s", "--at-timestamp", "yesterday-ish" }, "--at-timestamp")]
+    [InlineData(new[] { "size", "--records-per-second", "lots", "--record-bytes", "100" }, "--records-per-second")]
+    public async Task A_value_of_the_wrong_type_is_a_usage_error_naming_the_option_in_plain_words(string[] args, string option)
+    {
+        var result = await _sandbox.RunAsync(args);
+
+        CliAssert.Failed(result, ExitCodes.Usage, option, args[Array.IndexOf(args, option) + 1]);
+        Assert.Contains("--help", result.Stderr);
+        // .NET type names ("System.Nullable`1[System.Int32]") are not words a user should have to read.
+        Assert.DoesNotContain("System.", result.Stderr);
+        Assert.DoesNotContain("`1", result.Stderr);
+    }
+
+    [Theory]
+    [InlineData("streams", "list")]
+    [InlineData("consume", "orders", "--max", "1")]
+    [InlineData("lag", "orders")]
+    [InlineData("forget", "user-1")]
+    public async Task Local_without_a_running_stack_says_to_run_local_up(params string[] args)
+    {
+        var result = await _sandbox.RunAsync([.. args, "--local"]);
+
+        CliAssert.Failed(result, ExitCodes.Unreachable, "cloud local up");
+        Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
+    public async Task Local_status_without_a_stack_reports_not_running()
+    {
+        var human = await _sandbox.RunAsync("local", "status");
+        var json = await _sandbox.RunAsync("local", "status", "--json");
+
+        Assert.Equal(ExitCodes.Unreachable, human.ExitCode);
+        Assert.Contains("cloud local up", human.Stdout);
+        CliAssert.NoStackTrace(human);
+        Assert.Equal(ExitCodes.Unreachable, json.ExitCode);
+        Assert.False(json.Json().GetProperty("running").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Local_down_without_a_stack_is_a_no_op()
+    {
+        var result = await _sandbox.RunAsync("local", "down", "--json");
+
+        CliAssert.Succeeded(result);
+        Assert.False(result.Json().GetProperty("stopped").GetBoolean());
+    }
+}
