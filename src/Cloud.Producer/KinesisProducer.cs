@@ -37,7 +37,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
     private readonly ITimer _timer;
     private readonly Random _random;
     private readonly SpaceSavingSketch? _hotKeys;
-    private readonly AggregatePacker _packer = new();
+    private readonly AggregateBuilder _aggregate; // plans and encodes aggregates; used by the loop only
     private readonly long _lingerTicks;
     private readonly long _ttlTicks;
     private readonly Task _loop;
@@ -62,6 +62,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
     private bool _stopping;
     private TaskCompletionSource? _stopped;
     private long _timerDue = long.MaxValue;
+    private UserRecord? _plannedHead; // head of the records _aggregate holds after Plan, until Take
 
     /// <summary>Creates a producer. Options are validated and copied; later changes to them have no effect.</summary>
     /// <param name="client">Kinesis client (not disposed by the producer).</param>
@@ -84,6 +85,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
         _lingerTicks = ToTicks(_options.RecordMaxBufferedTime);
         _ttlTicks = ToTicks(_options.RecordTtl);
         _gate = new BufferGate(_options.MaxBufferedRecords, _options.MaxBufferedBytes);
+        _aggregate = new AggregateBuilder(AggregateOptions(_options));
         _metrics = new ProducerMetrics(meterFactory, _options.StreamName, () => _gate.Records, () => _gate.Bytes, ObserveRateFactors, ObserveHotKeys);
         _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
         _timer = _time.CreateTimer(static s => ((KinesisProducer)s!).Post(WakeCommand.Instance), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -200,6 +202,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
         }
         _timer.Dispose();
         _metrics.Dispose();
+        _aggregate.Dispose(); // the loop, its only user, has ended
     }
 
     /// <summary>For tests: PutRecords requests in flight (read outside the loop; advisory).</summary>
@@ -244,9 +247,9 @@ public sealed partial class KinesisProducer : IKinesisProducer
         }
         if (explicitHashKey is not null)
         {
-            if (!HashKeys.TryParse(explicitHashKey, out hash))
+            if (!PartitionKeyHash.TryParseHashKey(explicitHashKey, out hash))
             {
-                return Invalid("explicitHashKey", $"'{Truncate(explicitHashKey)}' is not a decimal integer between 0 and 2^128-1.");
+                return Invalid("explicitHashKey", $"'{Truncate(explicitHashKey)}' is not a decimal integer between 0 and 2^128-1 without leading zeros.");
             }
             if (partitionKey is null)
             {
@@ -255,7 +258,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
         }
         else if (partitionKey is not null)
         {
-            hash = HashKeys.FromPartitionKey(partitionKey);
+            hash = PartitionKeyHash.Compute(partitionKey);
         }
         else
         {
@@ -529,7 +532,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
             if (_shardsById.TryGetValue(range.ShardId, out var existing))
             {
                 existing.Range = range;
-                existing.KeylessKey = HashKeys.Format(range.Middle);
+                existing.KeylessKey = PartitionKeyHash.Format(range.Middle);
                 next[i] = existing;
             }
             else
@@ -615,15 +618,25 @@ public sealed partial class KinesisProducer : IKinesisProducer
 
     // ------------------------------------------------------------------ collection
 
-    private long AggregateLimit(UserRecord first)
+    /// <summary>
+    /// How aggregates are bounded. <see cref="AggregationSizeMode.MaxSize"/>: the encoded aggregate (magic + protobuf +
+    /// MD5) is at most <see cref="KinesisProducerOptions.AggregationMaxSize"/>, the outer partition key not counted (KPL).
+    /// <see cref="AggregationSizeMode.FillPayloadUnits"/>: the aggregate plus its outer (first record's) partition key is
+    /// at most as many whole payload units as AggregationMaxSize holds, and at least one unit even when it holds none.
+    /// </summary>
+    private static AggregateBuilderOptions AggregateOptions(KinesisProducerOptions options)
     {
-        if (_options.AggregationMode == AggregationSizeMode.FillPayloadUnits)
+        if (options.AggregationMode == AggregationSizeMode.FillPayloadUnits)
         {
-            long units = Math.Max(1, _options.AggregationMaxSize / KinesisProducerOptions.PayloadUnitSize);
-            return (units * KinesisProducerOptions.PayloadUnitSize) - first.PartitionKeyBytes;
+            int units = Math.Max(1, options.AggregationMaxSize / KinesisProducerOptions.PayloadUnitSize);
+            return new AggregateBuilderOptions { MaxAggregateSize = units * KinesisProducerOptions.PayloadUnitSize, FillPayloadUnits = true };
         }
-        return _options.AggregationMaxSize;
+        return new AggregateBuilderOptions { MaxAggregateSize = options.AggregationMaxSize };
     }
+
+    /// <summary>Bound on the encoded aggregate when <paramref name="first"/> heads it (its key is the outer key).</summary>
+    private long AggregateLimit(UserRecord first) =>
+        _aggregate.Options.FillPayloadUnits ? _aggregate.SizeLimit - first.PartitionKeyBytes : _aggregate.SizeLimit;
 
     private bool IsDue(ShardState s, long now, bool flushing) => flushing || now - s.Pending.Front.EnqueuedAt >= _lingerTicks;
 
@@ -750,21 +763,29 @@ public sealed partial class KinesisProducer : IKinesisProducer
             complete = true;
             return 1;
         }
-        _packer.Reset();
-        long limit = AggregateLimit(head);
+        // The builder encodes as it plans: when the records are taken, Take only writes the aggregate out.
+        var aggregate = _aggregate;
+        aggregate.Reset();
+        _plannedHead = null;
         int count = 0;
-        while (count < s.Pending.Count && _packer.TryAdd(s.Pending[count], limit))
+        while (count < s.Pending.Count)
         {
+            var r = s.Pending[count];
+            if (!aggregate.TryAdd(r.PartitionKey, r.ExplicitHashKey, r.Data))
+            {
+                break;
+            }
             count++;
         }
         if (count <= 1)
         {
             // A lone record (or one too big to aggregate) goes unaggregated with its own keys.
             size = head.Size;
-            complete = count == 0 || s.Pending.Count > 1 || head.Size >= limit;
+            complete = count == 0 || s.Pending.Count > 1 || head.Size >= AggregateLimit(head);
             return 1;
         }
-        size = _packer.Size + head.PartitionKeyBytes;
+        _plannedHead = head;
+        size = aggregate.KinesisRecordSize; // encoded aggregate + the outer partition key (the head's)
         complete = count < s.Pending.Count;
         return count;
     }
@@ -785,15 +806,26 @@ public sealed partial class KinesisProducer : IKinesisProducer
             var (rented, data) = Compress(null, new ReadOnlyMemory<byte>(r.Buffer, 0, r.Length));
             return new Packed(s, records, rented, data, r.PartitionKey, r.ExplicitHashKey);
         }
-        _packer.Reset();
-        foreach (var r in records)
-        {
-            _packer.TryAdd(r, long.MaxValue);
-        }
-        byte[] buffer = _packer.Encode(out int length);
         var first = records[0];
+        var aggregate = _aggregate;
+        if (!ReferenceEquals(_plannedHead, first) || aggregate.Count != count)
+        {
+            // Not what Plan left in the builder (Take always follows its Plan, so not expected): plan these again.
+            aggregate.Reset();
+            foreach (var r in records)
+            {
+                if (!aggregate.TryAdd(r.PartitionKey, r.ExplicitHashKey, r.Data))
+                {
+                    throw new InvalidOperationException($"Records planned into one aggregate no longer fit its {aggregate.SizeLimit}-byte bound.");
+                }
+            }
+        }
+        _plannedHead = null;
+        int length = aggregate.EncodedSize;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
+        aggregate.WriteTo(buffer.AsSpan(0, length));
         var (pooled, payload) = Compress(buffer, new ReadOnlyMemory<byte>(buffer, 0, length));
-        return new Packed(s, records, pooled, payload, first.PartitionKey, HashKeys.Format(first.Hash));
+        return new Packed(s, records, pooled, payload, first.PartitionKey, PartitionKeyHash.Format(first.Hash));
     }
 
     /// <summary>

@@ -29,7 +29,7 @@ public sealed class KinesisProducerOptions
     public const long PutRecordsMaxBytes = 10L * 1024 * 1024;
 
     /// <summary>Size of a PUT payload unit, the provisioned-mode billing unit (25 KiB).</summary>
-    public const int PayloadUnitSize = 25 * 1024;
+    public const int PayloadUnitSize = KplFormat.PutPayloadUnitSize;
 
     /// <summary>Stream to write to. Required.</summary>
     public string StreamName { get; set; } = "";

@@ -63,7 +63,10 @@ public static class PartitionKeyHash
     /// <summary>Formats a hash value the way Kinesis writes hash keys (invariant decimal, no leading zeros).</summary>
     public static string Format(UInt128 value) => value.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Validates a partition key against the Kinesis rule of 1–256 characters.</summary>
+    /// <summary>
+    /// Validates a partition key against the Kinesis rule of 1–256 characters. Characters are Unicode scalar values
+    /// (a surrogate pair counts once), as <c>Cloud.Kinesis</c> and <c>Cloud.Producer</c> count them.
+    /// </summary>
     /// <exception cref="ArgumentNullException">The key is null.</exception>
     /// <exception cref="ArgumentException">The key is empty or too long.</exception>
     public static void ValidatePartitionKey(string partitionKey, string? paramName = null)
@@ -71,10 +74,25 @@ public static class PartitionKeyHash
         ArgumentNullException.ThrowIfNull(partitionKey, paramName ?? nameof(partitionKey));
         if (partitionKey.Length is 0 or > KplFormat.MaxPartitionKeyLength)
         {
-            throw new ArgumentException(
-                $"Partition key must have 1 to {KplFormat.MaxPartitionKeyLength} characters; it has {partitionKey.Length}.",
-                paramName ?? nameof(partitionKey));
+            // Only a key longer than 256 UTF-16 units can need the (slower) character count.
+            int characters = partitionKey.Length == 0 ? 0 : CountCharacters(partitionKey);
+            if (characters is 0 or > KplFormat.MaxPartitionKeyLength)
+            {
+                throw new ArgumentException(
+                    $"Partition key must have 1 to {KplFormat.MaxPartitionKeyLength} characters; it has {characters}.",
+                    paramName ?? nameof(partitionKey));
+            }
         }
+    }
+
+    private static int CountCharacters(string s)
+    {
+        int count = 0;
+        foreach (var _ in s.EnumerateRunes())
+        {
+            count++;
+        }
+        return count;
     }
 
     internal static UInt128 ComputeUnchecked(string partitionKey)

@@ -1,5 +1,5 @@
-using System.Globalization;
 using Cloud.Producer.Internal;
+using Cloud.Records;
 using CsCheck;
 
 namespace Cloud.Producer.Tests;
@@ -102,42 +102,10 @@ public class ProducerPropertyTests
             var shards = FakeKinesisClient.EvenShards(count);
             var map = ShardMap.FromShards(shards);
             Assert.Equal(FakeKinesisClient.ShardFor(shards, hash), map.Ranges[map.IndexOf(hash)].ShardId);
-            var keyHash = HashKeys.FromPartitionKey(key);
+            var keyHash = PartitionKeyHash.Compute(key);
             Assert.Equal(FakeKinesisClient.HashOf(key, null), keyHash);
-            Assert.True(HashKeys.TryParse(HashKeys.Format(hash), out var parsed) && parsed == hash);
+            Assert.True(PartitionKeyHash.TryParseHashKey(PartitionKeyHash.Format(hash), out var parsed) && parsed == hash);
         }, iter: 10_000);
-    }
-
-    [Fact]
-    public void Packer_size_plan_matches_the_encoded_bytes_and_decodes_back()
-    {
-        Gen.Select(Gen.Int[0, 2000], Gen.Int[0, 20], Gen.Bool).Array[1, 60].Sample(items =>
-        {
-            var packer = new AggregatePacker();
-            var records = items.Select(t =>
-            {
-                string pk = $"pk-{t.Item2}";
-                string? ehk = t.Item3 ? ((ulong)t.Item2 * 12345678901UL).ToString(CultureInfo.InvariantCulture) : null;
-                var data = new byte[t.Item1 + 1];
-                data[0] = (byte)t.Item2;
-                return new UserRecord(data, data.Length, pk, ehk, default, 0) { PartitionKeyBytes = pk.Length };
-            }).ToList();
-            foreach (var r in records)
-            {
-                Assert.True(packer.TryAdd(r, long.MaxValue));
-            }
-            long planned = packer.Size;
-            byte[] buffer = packer.Encode(out int length);
-            Assert.Equal(planned, length);
-            var decoded = TestKpl.Decode(new StoredRecord("s", "1", buffer.AsSpan(0, length).ToArray(), "pk", null));
-            Assert.Equal(records.Count, decoded.Count);
-            for (int i = 0; i < records.Count; i++)
-            {
-                Assert.Equal(records[i].PartitionKey, decoded[i].PartitionKey);
-                Assert.Equal(records[i].ExplicitHashKey, decoded[i].ExplicitHashKey);
-                Assert.Equal(records[i].Data.ToArray(), decoded[i].Data);
-            }
-        }, iter: 5_000);
     }
 
     private static void Run(Func<Task> body) => body().GetAwaiter().GetResult();

@@ -334,6 +334,7 @@ public class ProducerTests
     [InlineData("partitionKey", 10, "LONG", null)]
     [InlineData("explicitHashKey", 10, "k", "12a")]
     [InlineData("explicitHashKey", 10, "k", "340282366920938463463374607431768211456")]
+    [InlineData("explicitHashKey", 10, "k", "007")] // Kinesis's pattern 0|([1-9]\d{0,38}) has no leading zeros
     [InlineData("data", 1_048_576, "k", null)]
     public async Task Bad_input_gets_a_typed_error_naming_the_field_and_other_records_are_delivered(string field, int size, string? key, string? ehk)
     {

@@ -164,6 +164,27 @@ public class AggregateBuilderTests
         Assert.Equal(0, builder.Count);
     }
 
+    [Fact]
+    public void Partition_key_length_counts_characters_not_utf16_units()
+    {
+        // 256 characters outside the BMP: 512 UTF-16 units, 1,024 UTF-8 bytes (a 2-byte length prefix).
+        string longest = string.Concat(Enumerable.Repeat("😀", KplFormat.MaxPartitionKeyLength));
+        var records = new List<TestRecord> { new(longest, null, [1, 2, 3]), new("k", "7", [4]), new(longest, null, [5]) };
+        using var builder = new AggregateBuilder();
+        foreach (var r in records)
+        {
+            Assert.True(builder.TryAdd(r.PartitionKey, r.ExplicitHashKey, r.Data));
+        }
+        Assert.Equal(OracleTests.EncodeWithOracle(records), builder.ToArray());
+        Assert.Equal(builder.EncodedSize + 1_024, builder.KinesisRecordSize);
+        Assert.Equal(PartitionKeyHash.Compute(Encoding.UTF8.GetBytes(longest)), PartitionKeyHash.Compute(longest));
+
+        string tooLong = longest + "😀";
+        Assert.Throws<ArgumentException>(() => builder.TryAdd(tooLong, null, "x"u8));
+        Assert.Throws<ArgumentException>(() => PartitionKeyHash.Compute(tooLong));
+        Assert.Equal(3, builder.Count);
+    }
+
     [Theory]
     [InlineData("-1")]
     [InlineData("01")]

@@ -1,3 +1,5 @@
+using Cloud.Records;
+
 namespace Cloud.Producer.Internal;
 
 /// <summary>Producer-side state of one open shard. Owned by the producer loop.</summary>
@@ -7,7 +9,7 @@ internal sealed class ShardState
     {
         Range = range;
         Limiter = limiter;
-        KeylessKey = HashKeys.Format(range.Middle);
+        KeylessKey = PartitionKeyHash.Format(range.Middle);
     }
 
     public ShardRange Range { get; set; }
