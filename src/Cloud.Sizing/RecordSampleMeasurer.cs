@@ -126,6 +126,26 @@ public static class RecordSampleMeasurer
         p.ThrowIfAny();
     }
 
+    /// <summary>The parser's reason with a column, without its "LineNumber: 0 | BytePositionInLine: n." suffix (one line is parsed at a time).</summary>
+    private static string JsonReason(JsonException ex)
+    {
+        string reason = ex.Message;
+        int cut = reason.IndexOf(" Path: ", StringComparison.Ordinal);
+        if (cut < 0)
+        {
+            cut = reason.IndexOf(" LineNumber: ", StringComparison.Ordinal);
+        }
+
+        if (cut >= 0)
+        {
+            reason = reason[..cut];
+        }
+
+        return ex.BytePositionInLine is { } position
+            ? string.Create(CultureInfo.InvariantCulture, $"{reason} (column {position + 1})")
+            : reason;
+    }
+
     private static string PartitionKey(byte[] line, string? field, int lineNumber)
     {
         JsonDocument doc;
@@ -135,7 +155,7 @@ public static class RecordSampleMeasurer
         }
         catch (JsonException ex)
         {
-            throw new SizingValidationException([new SizingProblem($"sample line {lineNumber}", $"is not valid JSON: {ex.Message}")]);
+            throw new SizingValidationException([new SizingProblem($"sample line {lineNumber}", $"is not valid JSON: {JsonReason(ex)}")]);
         }
 
         using (doc)

@@ -21,6 +21,20 @@ public class RecordSampleMeasurerTests
         $"{{\"userId\":\"user-{i % 20}\",\"page\":\"/products/{i % 7}\",\"amount\":{i % 100}.5,\"ts\":{1_700_000_000 + i}}}");
 
     [Fact]
+    public async Task A_malformed_sample_line_is_named_by_its_line_and_column_only()
+    {
+        var text = "{\"a\":1}\n{\"a\": oops}\n";
+        var ex = await Assert.ThrowsAsync<SizingValidationException>(() =>
+            RecordSampleMeasurer.MeasureAsync(new MemoryStream(Encoding.UTF8.GetBytes(text)), new RecordSampleOptions()));
+
+        var problem = Assert.Single(ex.Problems);
+        Assert.Equal("sample line 2", problem.Field);
+        Assert.Contains("is not valid JSON", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("(column 7)", problem.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", problem.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_aggregation_or_compression_bytes_and_records_pass_through()
     {
         var m = await RecordSampleMeasurer.MeasureAsync(Sample(100, Click), new RecordSampleOptions { Aggregate = false });
