@@ -83,6 +83,12 @@ public static class CliApp
         {
             var (code, message) = Describe(ex);
             console.WriteError(message);
+            if (code == ExitCodes.Usage)
+            {
+                // A usage problem found by a verb's action (values checked together) gets the same hint as a parse error.
+                console.Error.WriteLine(CliMessages.UsageHint);
+            }
+
             if (Environment.GetEnvironmentVariable("CLOUD_DEBUG") == "1")
             {
                 console.Error.WriteLine(ex.ToString());

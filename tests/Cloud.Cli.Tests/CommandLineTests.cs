@@ -36,6 +36,10 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "invoke", "nosuchfunction", "--event", "e.json" }, "nosuchfunction")]
     [InlineData(new[] { "invoke", "aggregator" }, "--event")]
     [InlineData(new[] { "streams", "list", "--endpoint", "ftp://127.0.0.1:1" }, "not an http(s) URL")]
+    [InlineData(new[] { "pipeline", "--rate", "0" }, "--rate")]
+    [InlineData(new[] { "pipeline", "--duration", "0" }, "--duration")]
+    [InlineData(new[] { "pipeline", "--shards", "0" }, "--shards")]
+    [InlineData(new[] { "pipeline", "--window-seconds", "901" }, "--window-seconds")]
     public async Task A_bad_command_line_is_a_usage_error(string[] args, string mentioned)
     {
         var result = await _sandbox.RunAsync(args);
@@ -43,6 +47,16 @@ public sealed class CommandLineTests : IDisposable
         CliAssert.Failed(result, ExitCodes.Usage, mentioned);
         Assert.Contains("--help", result.Stderr);
         Assert.Empty(result.Stdout);
+    }
+
+    [Fact]
+    public async Task Pipeline_with_its_default_options_passes_validation()
+    {
+        // The README's main-job command gives no --rate: its default must not be rejected as 0. Against a dead
+        // endpoint the run then fails for the right reason (unreachable), not as a usage error.
+        var result = await _sandbox.RunAsync("pipeline", "--duration", "5", "--endpoint", "http://127.0.0.1:1", "--dynamodb-endpoint", "http://127.0.0.1:1");
+
+        CliAssert.Failed(result, ExitCodes.Unreachable, "127.0.0.1:1");
     }
 
     [Fact]

@@ -41,30 +41,48 @@ public static class PipelineCommand
         var forgetDemo = new Option<bool>("--forget-demo") { Description = "Forget the most active user half-way and show their records turn redacted" };
         var compress = RecordsCommand.CodecOption();
         var command = new Command("pipeline", "Run the whole pipeline locally with a live dashboard (the project's main job)") { stream, rate, duration, kind, seed, shards, window, forgetDemo, compress };
-        command.Validators.Add(r =>
+        // Checked in the action, not in a command validator: a validator sees 0 for an option left at its
+        // DefaultValueFactory value (System.CommandLine 2.0), which rejected the plain `cloud pipeline`.
+        command.SetAction((parse, ct) =>
         {
-            if (r.GetValue(rate) is <= 0 or > 1_000_000)
-            {
-                r.AddError("--rate must be between 0 and 1,000,000 events/s.");
-            }
-
-            if (r.GetValue(duration) is <= 0)
-            {
-                r.AddError("--duration must be positive.");
-            }
-
-            if (r.GetValue(shards) is < 1 or > 50)
-            {
-                r.AddError("--shards must be between 1 and 50.");
-            }
+            var settings = new Settings(
+                parse.GetValue(stream)!, parse.GetValue(rate), parse.GetValue(duration) ?? (console.Interactive ? null : 60),
+                parse.GetValue(kind) == "ride-pricing" ? EventKind.RidePricing : EventKind.Clickstream, parse.GetValue(seed),
+                parse.GetValue(shards), parse.GetValue(window), parse.GetValue(forgetDemo), RecordsCommand.ParseCodec(parse.GetValue(compress)!));
+            Validate(settings);
+            return RunAsync(console, parse, settings, ct);
         });
-        command.SetAction((parse, ct) => parse.GetValue(window) is < 1 or > 900
-            ? throw CliException.Usage($"--window-seconds must be between 1 and 900 (was {parse.GetValue(window)}).")
-            : RunAsync(console, parse, new Settings(
-            parse.GetValue(stream)!, parse.GetValue(rate), parse.GetValue(duration) ?? (console.Interactive ? null : 60),
-            parse.GetValue(kind) == "ride-pricing" ? EventKind.RidePricing : EventKind.Clickstream, parse.GetValue(seed),
-            parse.GetValue(shards), parse.GetValue(window), parse.GetValue(forgetDemo), RecordsCommand.ParseCodec(parse.GetValue(compress)!)), ct));
         return command;
+    }
+
+    /// <summary>Every problem with the settings in one usage error (exit code 2).</summary>
+    private static void Validate(Settings settings)
+    {
+        var problems = new List<string>();
+        if (settings.Rate is <= 0 or > 1_000_000 || double.IsNaN(settings.Rate))
+        {
+            problems.Add($"--rate must be greater than 0 and at most 1,000,000 events/s (was {settings.Rate.ToString(CultureInfo.InvariantCulture)}).");
+        }
+
+        if (settings.Duration is { } seconds && (seconds <= 0 || double.IsNaN(seconds)))
+        {
+            problems.Add($"--duration must be positive (was {seconds.ToString(CultureInfo.InvariantCulture)}).");
+        }
+
+        if (settings.Shards is < 1 or > 50)
+        {
+            problems.Add($"--shards must be between 1 and 50 (was {settings.Shards}).");
+        }
+
+        if (settings.WindowSeconds is < 1 or > 900)
+        {
+            problems.Add($"--window-seconds must be between 1 and 900 (was {settings.WindowSeconds}).");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw CliException.Usage(string.Join(Environment.NewLine, problems));
+        }
     }
 
     private sealed record Settings(string Stream, double Rate, double? Duration, EventKind Kind, int Seed, int? Shards, int WindowSeconds, bool ForgetDemo, CompressionCodec Compression);
