@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text.Json;
 using Cloud.Cli.Commands;
 using Cloud.Cli.Infrastructure;
@@ -50,9 +51,12 @@ public static class CliApp
             return ExitCodes.Usage;
         }
 
-        if (parsed.Errors.Count > 0)
+        // An option that takes a value swallows the next token even when it is another option: '--compress --local'
+        // would send to real AWS with codec "--local" (AcceptOnlyFromAmong skips option tokens), '--region --local' too.
+        var swallowed = SwallowedOptions(parsed).ToList();
+        if (parsed.Errors.Count > 0 || swallowed.Count > 0)
         {
-            var errors = parsed.Errors.Select(e => e.Message).ToList();
+            var errors = swallowed.Concat(parsed.Errors.Select(e => e.Message)).ToList();
             if (parsed.UnmatchedTokens.Count > 0 && errors.Count > 1)
             {
                 // 'cloud strems list' also reports that the root needs a command, which only distracts from the typo.
@@ -122,6 +126,39 @@ public static class CliApp
         _ when ConnectionFailure(ex) is { } http => (ExitCodes.Unreachable, "cannot reach the endpoint: " + http.Message),
         _ => (ExitCodes.Failure, $"{ex.Message} ({ex.GetType().Name})"),
     };
+
+    /// <summary>One message per option whose value is the name of an option of the verb ('--compress --local').</summary>
+    private static IEnumerable<string> SwallowedOptions(ParseResult parsed)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        for (SymbolResult? result = parsed.CommandResult; result is not null; result = result.Parent)
+        {
+            if (result is CommandResult command)
+            {
+                foreach (var option in command.Command.Options)
+                {
+                    names.Add(option.Name);
+                    names.UnionWith(option.Aliases);
+                }
+            }
+        }
+
+        for (SymbolResult? result = parsed.CommandResult; result is not null; result = result.Parent)
+        {
+            if (result is not CommandResult command)
+            {
+                continue;
+            }
+
+            foreach (var option in command.Children.OfType<OptionResult>())
+            {
+                foreach (var token in option.Tokens.Where(t => names.Contains(t.Value)))
+                {
+                    yield return $"{option.Option.Name} needs a value, but it is followed by the option {token.Value}.";
+                }
+            }
+        }
+    }
 
     private static HttpRequestException? ConnectionFailure(Exception ex)
     {
