@@ -114,6 +114,9 @@ public static class CliApp
         // The service refused a value the user gave (scale beyond double the shards, a bad sequence number).
         KinesisServiceException { ErrorCode: "InvalidArgumentException" or "ValidationException" } invalid => (ExitCodes.InvalidInput, invalid.Message),
         KinesisServiceException service => (ExitCodes.Failure, service.Message),
+
+        // The same for DynamoDB (a table name it refuses, e.g. 'lag --checkpoint-table t2'): the value is bad, not the tool.
+        Amazon.Runtime.AmazonServiceException { ErrorCode: "ValidationException" } dynamo => (ExitCodes.InvalidInput, dynamo.Message),
         JsonException json => (ExitCodes.InvalidInput, "invalid JSON: " + CliMessages.Json(json, multiLine: true)),
 
         // A function rejecting its event (cloud invoke): the event is bad, not the tool.

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cloud.Cli.Infrastructure;
 using Cloud.Cli.Tests.Infrastructure;
 using Cloud.EventSourceMapping;
 using Cloud.Testing;
@@ -12,6 +13,18 @@ public sealed class LagTests(EmulatorFixture fixture) : IDisposable
     private readonly CliSandbox _sandbox = new(fixture);
 
     public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public async Task A_checkpoint_table_name_DynamoDB_refuses_is_invalid_input()
+    {
+        var stream = await _sandbox.CreateStreamAsync("cli-lag-table", 1);
+
+        // DynamoDB table names need 3 to 255 characters: its ValidationException is the user's value, exit 5, not a failure (1).
+        var result = await _sandbox.OnEmulatorsAsync("lag", stream, "--checkpoint-table", "t2");
+
+        CliAssert.Failed(result, ExitCodes.InvalidInput, "TableName");
+        Assert.DoesNotContain("Exception)", result.Stderr);
+    }
 
     [Fact]
     public async Task Lag_counts_the_records_after_the_checkpoint()
