@@ -32,6 +32,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "streams", "create", "s", "--shards", "0" }, "at least 1")]
     [InlineData(new[] { "produce" }, "missing")]
     [InlineData(new[] { "produce", "s", "--encrypt-fields", "email" }, "--user-field")]
+    [InlineData(new[] { "produce", "s", "--user-field", "userId" }, "--encrypt-fields")]
+    [InlineData(new[] { "produce", "s", "--rate", "10" }, "--generate")]
     [InlineData(new[] { "records", "encode", "--compress", "brotli" }, "brotli")]
     [InlineData(new[] { "invoke", "nosuchfunction", "--event", "e.json" }, "nosuchfunction")]
     [InlineData(new[] { "invoke", "aggregator" }, "--event")]

@@ -55,6 +55,9 @@ public static class PipelineCommand
         return command;
     }
 
+    /// <summary>The dashboard's records/s in and out are averages over this much of the recent run.</summary>
+    private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(5);
+
     /// <summary>Every problem with the settings in one usage error (exit code 2).</summary>
     private static void Validate(Settings settings)
     {
@@ -228,23 +231,29 @@ public static class PipelineCommand
         var produceTask = ProduceAsync(producer, privacy, generatorOptions, settings, state, demoUser, stop.Token);
         var clock = Stopwatch.StartNew();
         var forgotten = false;
-        long lastIn = 0, lastOut = 0;
-        var lastTick = TimeSpan.Zero;
+        // Rates are averages over the last RateWindow of ticks: the producer makes records durable in bursts (one
+        // PutRecords per shard and linger), so a per-tick difference jumps between 0 and several times the real rate.
+        var samples = new Queue<(TimeSpan At, long Durable, long Processed)>();
+        samples.Enqueue((TimeSpan.Zero, 0, 0));
 
         async Task TickAsync()
         {
             var elapsed = clock.Elapsed;
-            var dt = Math.Max((elapsed - lastTick).TotalSeconds, 1e-3);
             var stats = runner.GetStatistics();
             var durable = Interlocked.Read(ref state.Durable);
-            state.InPerSecond = (durable - lastIn) / dt;
-            state.OutPerSecond = (stats.RecordsProcessed - lastOut) / dt;
+            samples.Enqueue((elapsed, durable, stats.RecordsProcessed));
+            while (samples.Count > 2 && elapsed - samples.ElementAt(1).At >= RateWindow)
+            {
+                samples.Dequeue();
+            }
+
+            var oldest = samples.Peek();
+            var dt = Math.Max((elapsed - oldest.At).TotalSeconds, 1e-3);
+            state.InPerSecond = (durable - oldest.Durable) / dt;
+            state.OutPerSecond = (stats.RecordsProcessed - oldest.Processed) / dt;
             state.Processed = stats.RecordsProcessed;
             state.OnFailure = stats.OnFailureRecords;
             state.Windows = stats.WindowsClosed;
-            lastIn = durable;
-            lastOut = stats.RecordsProcessed;
-            lastTick = elapsed;
             state.Lag = runner.GetLag();
             state.DeliveryFailures = Interlocked.Read(ref deliveryFailures);
             if (settings.ForgetDemo && !forgotten && settings.Duration is { } total && elapsed.TotalSeconds >= total / 2)

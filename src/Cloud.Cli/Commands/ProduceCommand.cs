@@ -46,6 +46,17 @@ public static class ProduceCommand
             {
                 result.AddError("--encrypt-fields needs --user-field (the field with the user id).");
             }
+
+            if (result.GetValue(userField) is not null && result.GetValue(encrypt) is null && result.GetValue(generate) is null)
+            {
+                // Otherwise the personal fields would go out in clear while the user believes they are protected.
+                result.AddError("--user-field needs --encrypt-fields (the personal fields to encrypt with that user's key).");
+            }
+
+            if (result.GetValue(rate) is not null && result.GetValue(generate) is null)
+            {
+                result.AddError("--rate paces --generate; stdin lines are sent as fast as they arrive.");
+            }
         });
         command.SetAction(async (parse, ct) =>
         {
@@ -207,7 +218,7 @@ public static class ProduceCommand
             }
             else
             {
-                console.Human.MarkupLine($"Sent [bold]{stats.DurableCount:N0}[/] records to {Markup.Escape(streamName)} in {seconds:0.0} s ({stats.DurableCount / seconds:N0}/s); failed {stats.Failed:N0}, rejected {stats.Rejected:N0}.");
+                console.Human.MarkupLine($"Sent [bold]{stats.DurableCount:N0}[/] record{(stats.DurableCount == 1 ? string.Empty : "s")} to {Markup.Escape(streamName)} in {seconds:0.0} s ({stats.DurableCount / seconds:N0}/s); failed {stats.Failed:N0}, rejected {stats.Rejected:N0}.");
                 foreach (var (shard, n) in stats.PerShard.OrderBy(p => p.Key, StringComparer.Ordinal))
                 {
                     console.Out.WriteLine($"  {shard}: {n:N0}");
