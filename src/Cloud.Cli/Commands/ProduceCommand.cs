@@ -37,9 +37,9 @@ public static class ProduceCommand
                 result.AddError("--rate must be positive.");
             }
 
-            if (result.GetValue(generate) is < 0)
+            if (result.GetValue(generate) is < 1)
             {
-                result.AddError("--generate must not be negative.");
+                result.AddError("--generate must be at least 1.");
             }
 
             if (result.GetValue(encrypt) is not null && result.GetValue(userField) is null && result.GetValue(generate) is null)

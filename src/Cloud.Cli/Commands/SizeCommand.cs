@@ -36,8 +36,19 @@ public static class SizeCommand
         {
             rate, peak, bytes, consumers, efo, speed, latency, surge, surgeSeconds, retention, aggregation, compression, sample, codec, kafka, throughput, producerPartition, consumerPartition,
         };
+        Option[] kinesisOnly = [rate, peak, bytes, consumers, efo, speed, latency, surge, surgeSeconds, retention, aggregation, compression, sample, codec];
+        Option[] kafkaOnly = [throughput, producerPartition, consumerPartition];
         command.Validators.Add(result =>
         {
+            // A flag of the other calculator would be silently ignored: say so instead.
+            var given = (result.GetValue(kafka) ? kinesisOnly : kafkaOnly).Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList();
+            if (given.Count > 0)
+            {
+                result.AddError(result.GetValue(kafka)
+                    ? $"{string.Join(", ", given)} size Kinesis shards and do not apply with --kafka."
+                    : $"{string.Join(", ", given)} apply only with --kafka.");
+            }
+
             if (result.GetValue(kafka))
             {
                 foreach (var (option, name) in new[] { (throughput, "--throughput"), (producerPartition, "--producer-partition-throughput"), (consumerPartition, "--consumer-partition-throughput") })
