@@ -104,19 +104,7 @@ public class DynamoDbKeyStoreTests(DynaliteFixture fixture) : IClassFixture<Dyna
         for (int round = 0; round < 25; round++)
         {
             var user = $"race-{round}";
-            var rings = Enumerable.Range(0, 4).Select(_ => TestKeys.Ring(store: store, master: master).Ring).ToArray();
-            var forgetter = TestKeys.Ring(store: store, master: master).Ring;
-            var tasks = rings.Select(r => Task.Run(async () =>
-            {
-                try
-                {
-                    await r.GetOrCreateKeyAsync(user, default);
-                }
-                catch (UserForgottenException)
-                {
-                }
-            })).Append(Task.Run(() => forgetter.ForgetAsync(user, default))).ToArray();
-            await Task.WhenAll(tasks);
+            await TestKeys.RaceCreatorsAgainstForgetAsync(store, master, user);
 
             var record = await store.GetAsync(user, default);
             Assert.Equal(KeyStatus.Forgotten, record!.Status);

@@ -83,19 +83,7 @@ public class KeyRingTests
             var store = new InMemoryKeyStore();
             var master = TestKeys.LocalMaster();
             var user = $"u-{round}";
-            var creators = Enumerable.Range(0, 4).Select(_ => TestKeys.Ring(store: store, master: master).Ring).ToArray();
-            var forgetter = TestKeys.Ring(store: store, master: master).Ring;
-            var tasks = creators.Select(r => Task.Run(async () =>
-            {
-                try
-                {
-                    await r.GetOrCreateKeyAsync(user, default);
-                }
-                catch (UserForgottenException)
-                {
-                }
-            })).Append(Task.Run(() => forgetter.ForgetAsync(user, default))).ToArray();
-            await Task.WhenAll(tasks);
+            await TestKeys.RaceCreatorsAgainstForgetAsync(store, master, user);
 
             var record = await store.GetAsync(user, default);
             Assert.Equal(KeyStatus.Forgotten, record!.Status);

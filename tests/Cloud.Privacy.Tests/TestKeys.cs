@@ -17,4 +17,25 @@ internal static class TestKeys
         var ring = new UserKeyRing(store ?? mem, master ?? LocalMaster(), new DataKeyCache(time, ttl ?? TimeSpan.FromMinutes(5), 1000), time);
         return (ring, mem, time);
     }
+
+    /// <summary>
+    /// Four key rings (own caches) create <paramref name="user"/>'s key while a fifth forgets the user, all at once; a
+    /// creator that loses the race to the forget sees <see cref="UserForgottenException"/>, which is the point.
+    /// </summary>
+    public static async Task RaceCreatorsAgainstForgetAsync(IKeyStore store, LocalMasterKeyProvider master, string user)
+    {
+        var creators = Enumerable.Range(0, 4).Select(_ => Ring(store: store, master: master).Ring).ToArray();
+        var forgetter = Ring(store: store, master: master).Ring;
+        var tasks = creators.Select(r => Task.Run(async () =>
+        {
+            try
+            {
+                await r.GetOrCreateKeyAsync(user, default);
+            }
+            catch (UserForgottenException)
+            {
+            }
+        })).Append(Task.Run(() => forgetter.ForgetAsync(user, default))).ToArray();
+        await Task.WhenAll(tasks);
+    }
 }
