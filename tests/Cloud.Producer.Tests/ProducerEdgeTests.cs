@@ -1,6 +1,7 @@
 using System.Net;
 using Cloud.Records;
 using Cloud.Testing.Kinesis;
+using Microsoft.Extensions.DependencyInjection;
 using static Cloud.Producer.Tests.ProducerHarness;
 
 namespace Cloud.Producer.Tests;
@@ -168,5 +169,26 @@ public class ProducerEdgeTests
         Assert.Equal("partitionKey", ex.Field);
         Assert.DoesNotContain("alice", ex.Message, StringComparison.Ordinal);
         Assert.Equal(secret, ex.PartitionKey); // the caller still gets it back, as data
+    }
+}
+
+public class ProducerRegistrationTests
+{
+    [Fact]
+    public async Task Without_a_registered_client_AddKinesisProducer_builds_one_with_sdk_retries_off()
+    {
+        var services = new ServiceCollection();
+        services.AddKinesisProducer(o => o.StreamName = "s", c =>
+        {
+            c.ServiceUrl = new Uri("http://127.0.0.1:9");
+            c.Region = "us-east-1";
+            c.Credentials = new Amazon.Runtime.BasicAWSCredentials("test", "test");
+            c.MaxErrorRetry = 5; // the producer overrides it: it is the one retry layer
+        });
+        await using var provider = services.BuildServiceProvider();
+        var client = provider.GetRequiredKeyedService<Amazon.Kinesis.IAmazonKinesis>(ProducerServiceCollectionExtensions.ProducerClientKey);
+        Assert.Equal(0, client.Config.MaxErrorRetry);
+        Assert.Equal("http://127.0.0.1:9/", client.Config.ServiceURL);
+        Assert.NotNull(provider.GetRequiredService<IKinesisProducer>());
     }
 }
