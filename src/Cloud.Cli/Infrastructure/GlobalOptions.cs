@@ -26,7 +26,8 @@ public static class GlobalOptions
     /// <summary>All of them, to add to the root.</summary>
     public static IEnumerable<Option> All => [Region, Profile, Endpoint, DynamoDbEndpoint, Local, Json];
 
-    private static Uri? ParseUri(System.CommandLine.Parsing.ArgumentResult result)
+    /// <summary>Parses an absolute http(s) URL option value, or adds a parse error.</summary>
+    internal static Uri? ParseUri(System.CommandLine.Parsing.ArgumentResult result)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
         if (text is null)
