@@ -112,7 +112,7 @@ public static class CliApp
         OperationCanceledException { InnerException: TimeoutException timeout } => (ExitCodes.Unreachable, "the endpoint did not answer in time: " + timeout.Message),
         OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
         // Kinesis errors: the project's one vocabulary decides (KinesisErrors), the CLI only maps its causes to exit codes.
-        AmazonKinesisException kinesis => (ExitCodeOf(KinesisErrors.Classify(kinesis)), kinesis.Message),
+        AmazonKinesisException kinesis => (ExitCodeOf(KinesisErrors.Classify(kinesis)), $"{kinesis.Message} ({KinesisErrors.Classify(kinesis).Code})"),
 
         // The same for DynamoDB (a table name it refuses, e.g. 'lag --checkpoint-table t2'): the value is bad, not the tool.
         Amazon.Runtime.AmazonServiceException { ErrorCode: "ValidationException" } dynamo => (ExitCodes.InvalidInput, dynamo.Message),

@@ -134,7 +134,7 @@ public static class StreamsCommand
                 throw CliException.Usage($"--shards must be at least 1 (was {target}).");
             }
 
-            await connection.Kinesis.UpdateShardCountAsync(new UpdateShardCountRequest { StreamName = streamName, TargetShardCount = target }, ct).ConfigureAwait(false);
+            await connection.Kinesis.UpdateShardCountAsync(new UpdateShardCountRequest { StreamName = streamName, TargetShardCount = target, ScalingType = ScalingType.UNIFORM_SCALING }, ct).ConfigureAwait(false);
             var summary = await WaitActiveAsync(connection.Kinesis, streamName, ct).ConfigureAwait(false);
             Report(console, parse, summary, shardList: null);
             return ExitCodes.Success;

@@ -25,8 +25,13 @@ public sealed record LoopbackResponse(HttpStatusCode Status, string Json, IReadO
     /// An error in AWS's JSON 1.1 shape: <c>{"__type": "...", "message": "..."}</c> and the <c>x-amzn-ErrorType</c>
     /// header, as Kinesis (and the AWS front end for authentication errors) sends it.
     /// </summary>
-    public static LoopbackResponse Error(HttpStatusCode status, string code, string message, string? typeHeader = null) =>
-        new(status, JsonSerializer.Serialize(new Dictionary<string, string> { ["__type"] = code, ["message"] = message }),
+    /// <param name="status">HTTP status.</param>
+    /// <param name="code">The error code.</param>
+    /// <param name="message">The message.</param>
+    /// <param name="typeHeader">The <c>x-amzn-ErrorType</c> header (e.g. <c>Code:http://internal.amazon.com/...</c>); the code when null.</param>
+    /// <param name="bodyType">The body's <c>__type</c> (e.g. <c>com.amazonaws.kinesis.v20131202#Code</c>); the code when null.</param>
+    public static LoopbackResponse Error(HttpStatusCode status, string code, string message, string? typeHeader = null, string? bodyType = null) =>
+        new(status, JsonSerializer.Serialize(new Dictionary<string, string> { ["__type"] = bodyType ?? code, ["message"] = message }),
             new Dictionary<string, string> { ["x-amzn-ErrorType"] = typeHeader ?? code, ["x-amzn-RequestId"] = Guid.NewGuid().ToString() });
 }
 
