@@ -117,6 +117,63 @@ public class KinesisLocalThroughputBenchmarks
         return (await _client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator.ShardIterator, Limit = Records })).Records.Count;
     }
 
+    /// <summary>
+    /// The same calls interleaved round by round (Node put, SDK put, raw put, Node get, SDK get), so emulator drift and
+    /// machine load hit every client alike; reports the median wall time of each and the CPU time each client's process
+    /// spent per PutRecords (this process for the SDK and raw HTTP, the worker's process for Node).
+    /// Run: dotnet run -c Release --project bench/Cloud.Benchmarks -- local-probe [rounds]
+    /// </summary>
+    public static async Task<string> MeasureInterleavedAsync(int rounds)
+    {
+        var bench = new KinesisLocalThroughputBenchmarks();
+        await bench.SetupAsync();
+        try
+        {
+            var wall = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+            var cpu = new Dictionary<string, double>(StringComparer.Ordinal);
+            async Task TimeAsync(string name, Func<Task> call, Process? cpuOf)
+            {
+                var process = cpuOf ?? Process.GetCurrentProcess();
+                process.Refresh();
+                var cpuBefore = process.TotalProcessorTime;
+                var clock = Stopwatch.StartNew();
+                await call();
+                clock.Stop();
+                process.Refresh();
+                cpu[name] = cpu.GetValueOrDefault(name) + (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
+                (wall.TryGetValue(name, out var list) ? list : wall[name] = []).Add(clock.Elapsed.TotalMilliseconds);
+            }
+
+            for (var round = -1; round < rounds; round++)
+            {
+                if (round == 0)
+                {
+                    wall.Clear(); // round -1 warms every path up
+                    cpu.Clear();
+                }
+
+                await TimeAsync("node put", bench.NodePutRecords, bench._node);
+                await TimeAsync("sdk put", bench.CloudPutRecords, null);
+                await TimeAsync("raw put", bench.RawPutRecords, null);
+                await TimeAsync("node get", bench.NodeGetRecords, bench._node);
+                await TimeAsync("sdk get", bench.CloudGetRecords, null);
+            }
+
+            static double Median(List<double> values)
+            {
+                var sorted = values.Order().ToList();
+                return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+            }
+
+            return string.Join(Environment.NewLine, wall.Select(w => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{w.Key,-9} median {Median(w.Value),8:F1} ms (min {w.Value.Min(),8:F1}, max {w.Value.Max(),8:F1}) → {Records / Median(w.Value) * 1000,7:F0} records/s; client CPU {cpu[w.Key] / rounds,6:F2} ms/op")));
+        }
+        finally
+        {
+            await bench.CleanupAsync();
+        }
+    }
+
     private async Task<string> NodeAsync(string command)
     {
         await _node.StandardInput.WriteLineAsync(command);
