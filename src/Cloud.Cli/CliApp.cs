@@ -112,7 +112,7 @@ public static class CliApp
         OperationCanceledException { InnerException: TimeoutException timeout } => (ExitCodes.Unreachable, "the endpoint did not answer in time: " + timeout.Message),
         OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
         // Kinesis errors: the project's one vocabulary decides (KinesisErrors), the CLI only maps its causes to exit codes.
-        AmazonKinesisException kinesis => (ExitCodeOf(KinesisErrors.Classify(kinesis)), $"{kinesis.Message} ({KinesisErrors.Classify(kinesis).Code})"),
+        AmazonKinesisException kinesis => DescribeKinesis(kinesis),
 
         // The same for DynamoDB (a table name it refuses, e.g. 'lag --checkpoint-table t2'): the value is bad, not the tool.
         Amazon.Runtime.AmazonServiceException { ErrorCode: "ValidationException" } dynamo => (ExitCodes.InvalidInput, dynamo.Message),
@@ -128,6 +128,12 @@ public static class CliApp
         _ when ConnectionFailure(ex) is { } http => (ExitCodes.Unreachable, "cannot reach the endpoint: " + http.Message),
         _ => (ExitCodes.Failure, $"{ex.Message} ({ex.GetType().Name})"),
     };
+
+    private static (int ExitCode, string Message) DescribeKinesis(AmazonKinesisException exception)
+    {
+        var error = KinesisErrors.Classify(exception);
+        return (ExitCodeOf(error), $"{exception.Message} ({error.Code})");
+    }
 
     /// <summary>The exit code of a classified Kinesis error.</summary>
     public static int ExitCodeOf(KinesisError error) => error.Cause switch
