@@ -10,7 +10,8 @@ using Cloud.Emulators;
 using Cloud.EventSourceMapping;
 using Cloud.Functions.Aggregator;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.Privacy;
 using Cloud.Producer;
 using Cloud.Records;
@@ -122,7 +123,7 @@ public static class PipelineCommand
         try
         {
             connection = host is not null
-                ? await CloudConnection.FromAsync(parse.RootCommandResult.Command.Parse(["pipeline", "--endpoint", host.KinesisEndpoint.ToString(), "--dynamodb-endpoint", host.DynamoDbEndpoint.ToString()]), ct).ConfigureAwait(false)
+                ? CloudConnection.ForEmulators(host.KinesisEndpoint, host.DynamoDbEndpoint, parse.GetValue(GlobalOptions.Region))
                 : await CloudConnection.FromAsync(explicitEndpoints ? parse : parse.RootCommandResult.Command.Parse(["pipeline", "--local"]), ct).ConfigureAwait(false);
             using (connection)
             {
@@ -176,7 +177,7 @@ public static class PipelineCommand
             await kinesis.CreateStreamAsync(new CreateStreamRequest { StreamName = settings.Stream, ShardCount = shardCount }, ct).ConfigureAwait(false);
             say($"Created stream {settings.Stream} with {shardCount} shards.");
         }
-        catch (KinesisServiceException ex) when (ex.ErrorCode == "ResourceInUseException")
+        catch (Amazon.Kinesis.Model.ResourceInUseException)
         {
             say($"Reusing stream {settings.Stream}.");
         }
@@ -215,7 +216,7 @@ public static class PipelineCommand
         // 5. Generator → field encryption → producer, at the chosen rate.
         var state = new DashboardState(settings);
         var deliveryFailures = 0L;
-        await using var producer = new KinesisProducer(kinesis, new KinesisProducerOptions
+        await using var producer = new KinesisProducer(connection.ProducerKinesis, new KinesisProducerOptions
         {
             StreamName = settings.Stream,
             Compression = settings.Compression,
@@ -428,18 +429,18 @@ public static class PipelineCommand
         }
     }
 
-    private static async Task<string?> ReadDemoRecordAsync(IKinesisClient kinesis, PrivacyRuntime privacy, string stream, DashboardState state, string demoUser, CancellationToken ct)
+    private static async Task<string?> ReadDemoRecordAsync(IAmazonKinesis kinesis, PrivacyRuntime privacy, string stream, DashboardState state, string demoUser, CancellationToken ct)
     {
         if (state.DemoPosition is not var (shardId, sequence, sub) || shardId is null)
         {
             return state.DemoRecord;
         }
 
-        var iterator = await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shardId, ShardIteratorType = ShardIteratorType.AtSequenceNumber, StartingSequenceNumber = sequence }, ct).ConfigureAwait(false);
+        var iterator = await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shardId, ShardIteratorType = ShardIteratorType.AT_SEQUENCE_NUMBER, StartingSequenceNumber = sequence }, ct).ConfigureAwait(false);
         var page = await kinesis.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator.ShardIterator, Limit = 1 }, ct).ConfigureAwait(false);
         foreach (var record in page.Records)
         {
-            foreach (var user in RecordDecoder.Default.Decode(record.Data, record.PartitionKey, record.SequenceNumber))
+            foreach (var user in RecordDecoder.Default.Decode(ConsumeCommand.Bytes(record.Data), record.PartitionKey, record.SequenceNumber))
             {
                 if (user.SubSequenceNumber != sub && user.IsAggregated)
                 {
@@ -475,20 +476,16 @@ public static class PipelineCommand
         }
     }
 
-    private static async Task WaitActiveAsync(IKinesisClient client, string stream, CancellationToken ct)
+    private static async Task WaitActiveAsync(IAmazonKinesis client, string stream, CancellationToken ct)
     {
-        for (var i = 0; i < 600; i++)
+        try
         {
-            var summary = await client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = stream }, ct).ConfigureAwait(false);
-            if (summary.StreamDescriptionSummary.StreamStatus == "ACTIVE")
-            {
-                return;
-            }
-
-            await Task.Delay(200, ct).ConfigureAwait(false);
+            await client.WaitForStreamActiveAsync(stream, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(200), cancellationToken: ct).ConfigureAwait(false);
         }
-
-        throw new CliException(ExitCodes.Failure, $"stream {stream} did not become ACTIVE.");
+        catch (TimeoutException ex)
+        {
+            throw new CliException(ExitCodes.Failure, $"stream {stream} did not become ACTIVE.", ex);
+        }
     }
 
     private static IRenderable Render(DashboardState s)

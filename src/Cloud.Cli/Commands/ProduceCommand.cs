@@ -4,8 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Cloud.Cli.Infrastructure;
 using Cloud.DataGenerator;
-using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
+using Amazon.Kinesis.Model;
 using Cloud.Privacy;
 using Cloud.Producer;
 using Spectre.Console;
@@ -82,7 +81,7 @@ public static class ProduceCommand
             var json = parse.GetValue(GlobalOptions.Json);
             var stats = new ProduceStats();
             var stopwatch = Stopwatch.StartNew();
-            await using (var producer = new KinesisProducer(connection.Kinesis, options))
+            await using (var producer = new KinesisProducer(connection.ProducerKinesis, options))
             {
                 var pending = new List<Task>();
                 async Task SendOneAsync(byte[] data, int lineNumber)
