@@ -3,7 +3,7 @@ namespace Cloud.Schemas;
 /// <summary>
 /// A schema registry: named schemas, each with numbered, immutable versions identified by UUIDs (the id GSR writes
 /// into every record). Implemented by <see cref="DynamoDbSchemaRegistry"/> (embedded, one DynamoDB table) and
-/// <c>Glue.GlueSchemaRegistry</c> (AWS Glue). Wrap either in <see cref="CachingSchemaRegistry"/> on hot paths.
+/// <see cref="Glue.GlueSchemaRegistry"/> (AWS Glue). Wrap either in <see cref="CachingSchemaRegistry"/> on hot paths.
 /// </summary>
 public interface ISchemaRegistry
 {
