@@ -30,6 +30,7 @@ public static class CliApp
         root.Add(OpsCommands.Lag(console));
         root.Add(OpsCommands.Forget(console));
         root.Add(PipelineCommand.Create(console));
+        root.Add(SchemasCommand.Create(console));
         root.Add(PrivacyFactory.KmsKeyId);
         root.Add(PrivacyFactory.MasterKeyFile);
         return root;

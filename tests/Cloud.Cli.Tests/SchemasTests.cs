@@ -1,0 +1,135 @@
+using Cloud.Cli.Infrastructure;
+using Cloud.Cli.Tests.Infrastructure;
+using Cloud.Schemas.Tests;
+using Cloud.Testing;
+
+namespace Cloud.Cli.Tests;
+
+/// <summary><c>cloud schemas register|list|describe|check</c> on the local registry (dynalite) and on a fake AWS Glue.</summary>
+[Collection(CliCollection.Name)]
+public sealed class SchemasTests(EmulatorFixture fixture) : IDisposable
+{
+    private const string StockV1 = """
+        {"type": "record", "name": "stock.price_change", "namespace": "com.udacity",
+         "fields": [{"name": "ticker", "type": "string"}, {"name": "prev_price", "type": "int"},
+                    {"name": "price", "type": "int"}, {"name": "cause", "type": ["null", "string"]}]}
+        """;
+
+    private const string StockV2 = """
+        {"type": "record", "name": "stock.price_change", "namespace": "com.udacity",
+         "fields": [{"name": "ticker", "type": "string"}, {"name": "prev_price", "type": "long"},
+                    {"name": "price", "type": "int"}, {"name": "cause", "type": ["null", "string"]},
+                    {"name": "exchange", "type": ["null", "string"], "default": null}]}
+        """;
+
+    private const string StockBad = """
+        {"type": "record", "name": "stock.price_change", "namespace": "com.udacity",
+         "fields": [{"name": "ticker", "type": "string"}, {"name": "price", "type": "int"}, {"name": "volume", "type": "long"}]}
+        """;
+
+    private readonly CliSandbox _sandbox = new(fixture);
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public async Task Register_list_describe_and_check_on_the_local_registry()
+    {
+        string name = EmulatorFixture.UniqueName("stock");
+        string v1 = _sandbox.WriteFile("v1.avsc", StockV1);
+        string v2 = _sandbox.WriteFile("v2.avsc", StockV2);
+        string bad = _sandbox.WriteFile("bad.avsc", StockBad);
+
+        CliResult first = await _sandbox.OnEmulatorsAsync("schemas", "register", name, "--file", v1, "--json");
+        CliAssert.Succeeded(first);
+        Assert.Equal(1, first.Json().GetProperty("versionNumber").GetInt32());
+        Assert.True(first.Json().GetProperty("created").GetBoolean());
+        string v1Id = first.Json().GetProperty("versionId").GetString()!;
+
+        CliResult again = await _sandbox.OnEmulatorsAsync("schemas", "register", name, "--file", v1, "--json");
+        CliAssert.Succeeded(again);
+        Assert.False(again.Json().GetProperty("created").GetBoolean());
+        Assert.Equal(v1Id, again.Json().GetProperty("versionId").GetString());
+
+        CliResult compatible = await _sandbox.OnEmulatorsAsync("schemas", "check", name, "--file", v2);
+        CliAssert.Succeeded(compatible);
+        Assert.StartsWith("Compatible (BACKWARD", compatible.Stdout, StringComparison.Ordinal);
+
+        CliResult incompatible = await _sandbox.OnEmulatorsAsync("schemas", "check", name, "--file", bad, "--json");
+        CliAssert.Failed(incompatible, ExitCodes.InvalidInput, "not BACKWARD compatible");
+        var reason = Assert.Single(incompatible.Json().GetProperty("reasons").EnumerateArray());
+        Assert.Equal("$.volume", reason.GetProperty("path").GetString());
+        Assert.Equal("READER_FIELD_MISSING_DEFAULT_VALUE", reason.GetProperty("rule").GetString());
+        Assert.Equal(1, reason.GetProperty("againstVersion").GetInt32());
+
+        CliResult second = await _sandbox.OnEmulatorsAsync("schemas", "register", name, "--file", v2, "--compatibility", "BACKWARD_ALL");
+        CliAssert.Succeeded(second);
+        Assert.Contains("version 2", second.Stdout, StringComparison.Ordinal);
+
+        CliResult refused = await _sandbox.OnEmulatorsAsync("schemas", "register", name, "--file", bad);
+        CliAssert.Failed(refused, ExitCodes.InvalidInput, "not BACKWARD_ALL compatible");
+        Assert.Contains("$.volume READER_FIELD_MISSING_DEFAULT_VALUE", refused.Stdout, StringComparison.Ordinal);
+
+        CliResult listed = await _sandbox.OnEmulatorsAsync("schemas", "list", "--json");
+        CliAssert.Succeeded(listed);
+        var entry = Assert.Single(listed.Json().GetProperty("schemas").EnumerateArray(), s => s.GetProperty("schemaName").GetString() == name);
+        Assert.Equal(("AVRO", "BACKWARD_ALL", 2), (entry.GetProperty("format").GetString(), entry.GetProperty("compatibility").GetString(), entry.GetProperty("latestVersion").GetInt32()));
+
+        CliResult described = await _sandbox.OnEmulatorsAsync("schemas", "describe", name, "--version", "1", "--json");
+        CliAssert.Succeeded(described);
+        var version = described.Json().GetProperty("version");
+        Assert.Equal(v1Id, version.GetProperty("versionId").GetString());
+        Assert.Contains("prev_price", version.GetProperty("definition").GetString(), StringComparison.Ordinal);
+
+        CliResult human = await _sandbox.OnEmulatorsAsync("schemas", "describe", name);
+        CliAssert.Succeeded(human);
+        Assert.Contains("Compatibility: BACKWARD_ALL", human.Stdout, StringComparison.Ordinal);
+        Assert.Contains("exchange", human.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bad_input_gets_a_clear_message_and_exit_code()
+    {
+        string name = EmulatorFixture.UniqueName("bad");
+        string malformed = _sandbox.WriteFile("broken.avsc", """{"type":"record","name":"x","fields":[{"name":"a","type":"nosuch"}]}""");
+        string notJson = _sandbox.WriteFile("not.json", "{\"type\":");
+        string v1 = _sandbox.WriteFile("v1.avsc", StockV1);
+
+        CliAssert.Failed(await _sandbox.OnEmulatorsAsync("schemas", "register", name, "--file", malformed), ExitCodes.InvalidInput, "Invalid AVRO schema");
+        CliAssert.Failed(await _sandbox.OnEmulatorsAsync("schemas", "register", name, "--file", notJson, "--format", "json"), ExitCodes.InvalidInput, "Invalid JSON schema");
+        CliAssert.Failed(await _sandbox.OnEmulatorsAsync("schemas", "describe", name), ExitCodes.NotFound, name, "not registered");
+        CliAssert.Failed(await _sandbox.OnEmulatorsAsync("schemas", "check", name, "--file", v1), ExitCodes.NotFound, "not registered");
+        CliAssert.Failed(await _sandbox.OnEmulatorsAsync("schemas", "register", name, "--file", "no-such-file.avsc"), ExitCodes.NotFound, "does not exist");
+        CliAssert.Failed(await _sandbox.OnEmulatorsAsync("schemas", "list", "--registry", "consul"), ExitCodes.Usage, "--registry");
+        CliAssert.Failed(await _sandbox.OnEmulatorsAsync("schemas", "register", name, "--file", v1, "--compatibility", "SIDEWAYS"), ExitCodes.Usage, "--compatibility");
+        CliAssert.Failed(await _sandbox.OnEmulatorsAsync("schemas", "describe", name, "--version", "0"), ExitCodes.Usage, "--version");
+
+        CliAssert.Succeeded(await _sandbox.OnEmulatorsAsync("schemas", "register", name, "--file", v1));
+        CliAssert.Failed(await _sandbox.OnEmulatorsAsync("schemas", "describe", name, "--version", "7"), ExitCodes.NotFound, "no version 7");
+    }
+
+    [Fact]
+    public async Task Glue_registry_through_its_endpoint()
+    {
+        await using var glue = new FakeGlueServer();
+        string v1 = _sandbox.WriteFile("v1.avsc", StockV1);
+        string v2 = _sandbox.WriteFile("v2.avsc", StockV2);
+        string[] target = ["--registry", "glue:reg", "--glue-endpoint", glue.Endpoint.ToString()];
+
+        CliResult first = await _sandbox.RunAsync(["schemas", "register", "stock", "--file", v1, "--json", .. target]);
+        CliAssert.Succeeded(first);
+        Assert.Equal(1, first.Json().GetProperty("versionNumber").GetInt32());
+        CliResult second = await _sandbox.RunAsync(["schemas", "register", "stock", "--file", v2, "--json", .. target]);
+        CliAssert.Succeeded(second);
+        Assert.Equal(2, second.Json().GetProperty("versionNumber").GetInt32());
+
+        CliResult listed = await _sandbox.RunAsync(["schemas", "list", "--json", .. target]);
+        CliAssert.Succeeded(listed);
+        var schema = Assert.Single(listed.Json().GetProperty("schemas").EnumerateArray());
+        Assert.Equal("arn:aws:glue:us-east-1:123456789012:schema/reg/stock", schema.GetProperty("schemaArn").GetString());
+
+        CliAssert.Failed(await _sandbox.RunAsync(["schemas", "describe", "other", .. target]), ExitCodes.NotFound, "not registered");
+        Assert.All(glue.Calls, c => Assert.Contains("/us-east-1/glue/aws4_request", c.Authorization, StringComparison.Ordinal));
+        Assert.Contains(glue.Calls, c => c.Target == "AWSGlue.CreateSchema");
+        Assert.Contains(glue.Calls, c => c.Target == "AWSGlue.RegisterSchemaVersion");
+    }
+}
