@@ -33,6 +33,8 @@ public static class CliApp
         root.Add(SchemasCommand.Create(console));
         root.Add(PrivacyFactory.KmsKeyId);
         root.Add(PrivacyFactory.MasterKeyFile);
+        root.Add(SchemasCommand.Registry);
+        root.Add(SchemasCommand.GlueEndpoint);
         return root;
     }
 

@@ -133,3 +133,49 @@ public sealed class SchemasTests(EmulatorFixture fixture) : IDisposable
         Assert.Contains(glue.Calls, c => c.Target == "AWSGlue.RegisterSchemaVersion");
     }
 }
+
+/// <summary><c>cloud produce --schema</c> and <c>cloud consume</c> of GSR records on the local stack.</summary>
+[Collection(CliCollection.Name)]
+public sealed class SchemaProduceConsumeTests(EmulatorFixture fixture) : IDisposable
+{
+    private const string Avsc = """
+        {"type":"record","name":"Click","namespace":"cloud","fields":[
+          {"name":"userId","type":"string"},{"name":"page","type":"string"},{"name":"amount","type":"double","default":0}]}
+        """;
+
+    private readonly CliSandbox _sandbox = new(fixture);
+
+    public void Dispose() => _sandbox.Dispose();
+
+    [Fact]
+    public async Task Produce_validates_and_encodes_and_consume_shows_the_decoded_json_with_schema_and_version()
+    {
+        string schema = EmulatorFixture.UniqueName("clicks");
+        CliAssert.Succeeded(await _sandbox.OnEmulatorsAsync("schemas", "register", schema, "--file", _sandbox.WriteFile("click.avsc", Avsc)));
+        string stream = await _sandbox.CreateStreamAsync("cli-gsr", 1);
+        string[] lines =
+        [
+            """{"userId":"u1","page":"/a","amount":2.5}""",
+            """{"userId":"u2","page":42}""",
+            """{"userId":"u3","page":"/c"}""",
+        ];
+
+        CliResult produced = await _sandbox.OnEmulatorsWithInputAsync(string.Join('\n', lines) + "\n", "produce", stream, "--key-field", "userId", "--schema", schema, "--json");
+        Assert.Equal(ExitCodes.InvalidInput, produced.ExitCode);
+        Assert.Contains("line 2", produced.Stderr, StringComparison.Ordinal);
+        Assert.Contains("$.page", produced.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("42", produced.Stderr, StringComparison.Ordinal);
+        CliAssert.NoStackTrace(produced);
+
+        CliResult consumed = await _sandbox.OnEmulatorsAsync("consume", stream, "--from-beginning", "--max", "2");
+        CliAssert.Succeeded(consumed);
+        var records = consumed.JsonLines();
+        Assert.Equal(2, records.Count);
+        Assert.All(records, r => Assert.Equal(schema, r.GetProperty("schemaName").GetString()));
+        Assert.All(records, r => Assert.Equal(1, r.GetProperty("schemaVersion").GetInt32()));
+        Assert.Equal(["u1", "u3"], records.Select(r => r.GetProperty("data").GetProperty("userId").GetString()).Order());
+        Assert.Contains(records, r => r.GetProperty("data").GetProperty("amount").GetDouble() == 0); // the default filled in
+
+        CliAssert.Failed(await _sandbox.OnEmulatorsWithInputAsync("{}\n", "produce", stream, "--schema", "no-such-schema"), ExitCodes.NotFound, "not registered");
+    }
+}

@@ -47,11 +47,8 @@ public static class SchemasCommand
     /// <summary>Builds the verb.</summary>
     public static Command Create(CliConsole console)
     {
-        var schemas = new Command("schemas", "Register, list, describe and check Avro / JSON Schema definitions (AWS Glue Schema Registry or the local registry)")
-        {
-            Registry,
-            GlueEndpoint,
-        };
+        // --registry and --glue-endpoint are recursive options of the root (produce and consume take them too).
+        var schemas = new Command("schemas", "Register, list, describe and check Avro / JSON Schema definitions (AWS Glue Schema Registry or the local registry)");
         schemas.Add(RegisterVerb(console));
         schemas.Add(ListVerb(console));
         schemas.Add(DescribeVerb(console));
