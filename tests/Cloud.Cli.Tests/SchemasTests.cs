@@ -179,3 +179,82 @@ public sealed class SchemaProduceConsumeTests(EmulatorFixture fixture) : IDispos
         CliAssert.Failed(await _sandbox.OnEmulatorsWithInputAsync("{}\n", "produce", stream, "--schema", "no-such-schema"), ExitCodes.NotFound, "not registered");
     }
 }
+
+/// <summary>
+/// <c>cloud pipeline --schema-format</c>: the main job's events in the GSR format, aggregated by the Aggregator.
+/// Every pipeline run creates data keys for the same generated users in the shared emulator's key table, wrapped by
+/// its sandbox's own master key; the table is dropped before and after each run so runs (and PipelineTests) do not
+/// meet keys they cannot unwrap.
+/// </summary>
+[Collection(CliCollection.Name)]
+public sealed class SchemaPipelineTests(EmulatorFixture fixture) : IDisposable
+{
+    private readonly CliSandbox _sandbox = new(fixture);
+
+    public void Dispose() => _sandbox.Dispose();
+
+    private async Task DropKeyTableAsync()
+    {
+        using var dynamo = fixture.CreateDynamoDbClient();
+        try
+        {
+            await dynamo.DeleteTableAsync(Cloud.Privacy.DynamoDbKeyStore.DefaultTableName);
+        }
+        catch (Amazon.DynamoDBv2.Model.ResourceNotFoundException)
+        {
+            return;
+        }
+
+        for (int i = 0; i < 100; i++)
+        {
+            try
+            {
+                await dynamo.DescribeTableAsync(Cloud.Privacy.DynamoDbKeyStore.DefaultTableName);
+                await Task.Delay(100);
+            }
+            catch (Amazon.DynamoDBv2.Model.ResourceNotFoundException)
+            {
+                return;
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(null, "AVRO")]
+    [InlineData("json", "JSON")]
+    public async Task Events_are_registered_encoded_and_aggregated(string? format, string expected)
+    {
+        string stream = EmulatorFixture.UniqueName("cli-schema-pipe");
+        string[] args = ["pipeline", "--stream", stream, "--duration", "5", "--rate", "100", "--window-seconds", "1", "--json"];
+        await DropKeyTableAsync();
+        CliResult result;
+        try
+        {
+            result = await _sandbox.OnEmulatorsAsync(format is null ? args : [.. args, "--schema-format", format]);
+        }
+        finally
+        {
+            await DropKeyTableAsync();
+        }
+
+        CliAssert.Succeeded(result);
+        var summary = result.Json();
+        var schema = summary.GetProperty("schema");
+        Assert.Equal(expected, schema.GetProperty("format").GetString());
+        Assert.StartsWith("cloud-clickstream-", schema.GetProperty("schemaName").GetString(), StringComparison.Ordinal);
+        Assert.True(schema.GetProperty("schemaVersion").GetInt32() >= 1);
+        Assert.True(summary.GetProperty("kinesisRecordsProcessed").GetInt64() > 0);
+        Assert.True(summary.GetProperty("windowsClosed").GetInt64() > 0, "the Aggregator closed windows over the encoded events");
+        Assert.Equal(0, summary.GetProperty("onFailureRecords").GetInt64());
+
+        // What went over the stream is GSR: consume shows the decoded JSON with the schema's name.
+        CliResult consumed = await _sandbox.OnEmulatorsAsync("consume", stream, "--from-beginning", "--max", "3", "--no-decrypt");
+        CliAssert.Succeeded(consumed);
+        Assert.All(consumed.JsonLines(), r => Assert.Equal(schema.GetProperty("schemaName").GetString(), r.GetProperty("schemaName").GetString()));
+        Assert.All(consumed.JsonLines(), r => Assert.StartsWith("/", r.GetProperty("data").GetProperty("page").GetString(), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Unknown_schema_format_is_a_usage_error() =>
+        CliAssert.Failed(await _sandbox.OnEmulatorsAsync("pipeline", "--schema-format", "protobuf"), Cloud.Cli.Infrastructure.ExitCodes.Usage, "protobuf");
+}

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Text;
+using Amazon.DynamoDBv2;
 using Cloud.Cli.Infrastructure;
+using Cloud.DataGenerator;
 using Cloud.Records;
 using Cloud.Schemas;
 
@@ -178,4 +180,117 @@ public static class SchemaRecords
            "device":{"type":"string"},"country":{"type":"string"},"durationMs":{"type":"integer"},"amount":{"type":"number"}},
          "required":["eventId","type","timestamp","userId","page"]}
         """;
+
+    /// <summary>The Avro schema of the generator's ride-pricing events.</summary>
+    public const string RidePricingAvro = """
+        {"type":"record","name":"PriceQuote","namespace":"cloud.ridepricing","fields":[
+          {"name":"eventId","type":"string"},
+          {"name":"type","type":"string"},
+          {"name":"timestamp","type":"string"},
+          {"name":"userId","type":"string"},
+          {"name":"name","type":"string"},
+          {"name":"email","type":"string"},
+          {"name":"ip","type":"string"},
+          {"name":"zone","type":"string"},
+          {"name":"weather","type":"string"},
+          {"name":"cityEvent","type":"string"},
+          {"name":"demand","type":"int"},
+          {"name":"supply","type":"int"},
+          {"name":"surgeMultiplier","type":"double"},
+          {"name":"distanceKm","type":"double"},
+          {"name":"price","type":"double"}]}
+        """;
+
+    /// <summary>The JSON Schema of the ride-pricing events.</summary>
+    public const string RidePricingJsonSchema = """
+        {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",
+         "properties":{"eventId":{"type":"string"},"zone":{"type":"string"},"demand":{"type":"integer"},"supply":{"type":"integer"},
+           "surgeMultiplier":{"type":"number"},"distanceKm":{"type":"number"},"price":{"type":"number"}},
+         "required":["eventId","zone","price"]}
+        """;
+
+    /// <summary><c>--schema-format avro|json|none</c> of the pipeline (default avro).</summary>
+    public static readonly Option<string> PipelineSchemaFormat = CreatePipelineSchemaFormat();
+
+    private static Option<string> CreatePipelineSchemaFormat()
+    {
+        var option = new Option<string>("--schema-format")
+        {
+            Description = "Event encoding: avro (GSR wire format, the default), json (JSON Schema in GSR format) or none (plain JSON)",
+            DefaultValueFactory = _ => "avro",
+        };
+        option.AcceptOnlyFromAmong("avro", "json", "none");
+        return option;
+    }
+
+    /// <summary>The pipeline's registered event schema: encodes generated events, decodes them for the dashboard.</summary>
+    public sealed class PipelineSchema
+    {
+        private readonly GsrSerializer _serializer;
+        private readonly GsrDeserializer _deserializer;
+
+        private PipelineSchema(GsrSerializer serializer, GsrDeserializer deserializer)
+        {
+            _serializer = serializer;
+            _deserializer = deserializer;
+        }
+
+        /// <summary>The version events are written with.</summary>
+        public SchemaVersion Version => _serializer.Version;
+
+        /// <summary>For the dashboard: name, version, format and id.</summary>
+        public string Label => $"{Version.SchemaName} version {Version.VersionNumber} ({Version.Format.ToGlue()}, id {Version.VersionId})";
+
+        /// <summary>
+        /// Registers the events' schema (Avro or JSON Schema) in the local registry, the table the Aggregator reads,
+        /// unless the format is none. An identical definition reuses its version.
+        /// </summary>
+        public static async Task<PipelineSchema?> RegisterAsync(ParseResult parse, IAmazonDynamoDB dynamoDb, EventKind kind, CancellationToken ct)
+        {
+            SchemaFormat? format = SchemaNames.ParseFormat(parse.GetValue(PipelineSchemaFormat));
+            if (format is not { } f)
+            {
+                return null;
+            }
+
+            var registry = new DynamoDbSchemaRegistry(dynamoDb, DynamoDbSchemaRegistry.DefaultTableName);
+            await registry.EnsureTableAsync(ct).ConfigureAwait(false);
+            bool clicks = kind == EventKind.Clickstream;
+            string name = $"cloud-{(clicks ? "clickstream" : "ride-pricing")}-{(f == SchemaFormat.Avro ? "avro" : "json")}";
+            string definition = (clicks, f) switch
+            {
+                (true, SchemaFormat.Avro) => ClickstreamAvro,
+                (true, _) => ClickstreamJsonSchema,
+                (false, SchemaFormat.Avro) => RidePricingAvro,
+                _ => RidePricingJsonSchema,
+            };
+            RegistrationResult registered = await registry.RegisterAsync(name, f, definition, cancellationToken: ct).ConfigureAwait(false);
+            return new PipelineSchema(GsrSerializer.For(registered.Version), new GsrDeserializer(new CachingSchemaRegistry(registry)));
+        }
+
+        /// <summary>The GSR record of a (possibly field-encrypted) JSON event.</summary>
+        public byte[] Encode(ReadOnlyMemory<byte> json) => _serializer.Serialize(Encoding.UTF8.GetString(json.Span));
+
+        /// <summary>The JSON view of a GSR record; other bytes unchanged.</summary>
+        public async ValueTask<ReadOnlyMemory<byte>> DecodeAsync(ReadOnlyMemory<byte> data, CancellationToken ct) =>
+            GsrWireFormat.IsGsr(data.Span) ? (await _deserializer.DecodeAsync(data, ct).ConfigureAwait(false)).Json : data;
+    }
+
+    /// <summary>The pipeline summary's <c>schema</c> object (null for plain JSON).</summary>
+    public static void WritePipelineSchema(System.Text.Json.Utf8JsonWriter w, SchemaVersion? version)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        if (version is null)
+        {
+            w.WriteNull("schema");
+            return;
+        }
+
+        w.WriteStartObject("schema");
+        w.WriteString("schemaName", version.SchemaName);
+        w.WriteNumber("schemaVersion", version.VersionNumber);
+        w.WriteString("schemaVersionId", version.VersionId.ToString("D"));
+        w.WriteString("format", version.Format.ToGlue());
+        w.WriteEndObject();
+    }
 }
