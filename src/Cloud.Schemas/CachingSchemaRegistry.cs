@@ -143,7 +143,7 @@ internal sealed class TtlCache<TKey, TValue>
             return await entry.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var fresh = new Entry(LoadAsync(load), now + ttl) { LastUse = Interlocked.Increment(ref _clock) };
+        var fresh = new Entry(load, now + ttl) { LastUse = Interlocked.Increment(ref _clock) };
         Entry winner = entry is null
             ? _entries.GetOrAdd(key, fresh)
             : _entries.TryUpdate(key, fresh, entry) ? fresh : _entries.GetOrAdd(key, fresh);
@@ -175,8 +175,6 @@ internal sealed class TtlCache<TKey, TValue>
     }
 
     public void Remove(TKey key) => _entries.TryRemove(key, out _);
-
-    private static Func<CancellationToken, Task<TValue>> LoadAsync(Func<CancellationToken, Task<TValue>> load) => load;
 
     private void Trim(DateTimeOffset now)
     {
