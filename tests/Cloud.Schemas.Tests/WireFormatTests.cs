@@ -163,3 +163,39 @@ public class WireFormatTests
         Assert.Equal(GoldenVersionId, ex.VersionId);
     }
 }
+
+public class HostileBytesTests
+{
+    [Theory]
+    [InlineData(new byte[] { 0xFE, 0xFF, 0xFF, 0xFF, 0x0F })] // string length 2^31-1
+    [InlineData(new byte[] { 0x01 })] // negative length
+    [InlineData(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01 })] // varint too long
+    public async Task A_hostile_length_prefix_is_a_typed_error_not_a_huge_allocation(byte[] payload)
+    {
+        var deserializer = new GsrDeserializer(new InMemoryRegistry(WireFormatTests.UserVersion()));
+        byte[] record = GsrWireFormat.Encode(payload, WireFormatTests.GoldenVersionId);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        await Assert.ThrowsAsync<SchemaDataException>(async () => await deserializer.DecodeAsync(record));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024 * 1024, "decoding allocated more than 64 MiB for a 23-byte record");
+    }
+}
+
+public class HostileBlockCountTests
+{
+    [Theory]
+    [InlineData("""{"type":"array","items":"int"}""")]
+    [InlineData("""{"type":"map","values":"int"}""")]
+    public async Task A_hostile_array_or_map_block_count_is_a_typed_error(string type)
+    {
+        var version = new SchemaVersion
+        {
+            VersionId = Guid.NewGuid(), SchemaName = "xs", VersionNumber = 1, Format = SchemaFormat.Avro,
+            Definition = SchemaDefinitions.Normalize(SchemaFormat.Avro, $$"""{"type":"record","name":"A","fields":[{"name":"xs","type":{{type}}}]}"""),
+        };
+        var deserializer = new GsrDeserializer(new InMemoryRegistry(version));
+        byte[] record = GsrWireFormat.Encode([0xFE, 0xFF, 0xFF, 0xFF, 0x0F, 0x02], version.VersionId); // 2^31-1 items, then one
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        await Assert.ThrowsAsync<SchemaDataException>(async () => await deserializer.DecodeAsync(record));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024 * 1024, "decoding allocated more than 64 MiB for a 24-byte record");
+    }
+}
