@@ -153,13 +153,18 @@ public abstract class RecordCodec
             }
         }
 
+        private static readonly EvaluationOptions Flag = new() { OutputFormat = OutputFormat.Flag };
+        private static readonly EvaluationOptions List = new() { OutputFormat = OutputFormat.List };
+
         private void Validate(JsonElement record)
         {
-            EvaluationResults results = _schema.Evaluate(record, new EvaluationOptions { OutputFormat = OutputFormat.List });
-            if (results.IsValid)
+            // The flag evaluation stops at the first failure; only an invalid record pays for the located report.
+            if (_schema.Evaluate(record, Flag).IsValid)
             {
                 return;
             }
+
+            EvaluationResults results = _schema.Evaluate(record, List);
 
             foreach (EvaluationResults detail in results.Details ?? [])
             {
