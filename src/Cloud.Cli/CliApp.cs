@@ -31,9 +31,12 @@ public static class CliApp
         root.Add(OpsCommands.Lag(console));
         root.Add(OpsCommands.Forget(console));
         root.Add(PipelineCommand.Create(console));
+        root.Add(SchemasCommand.Create(console));
         root.Add(PrivacyFactory.KmsKeyId);
         root.Add(PrivacyFactory.KmsEndpoint);
         root.Add(PrivacyFactory.MasterKeyFile);
+        root.Add(SchemasCommand.Registry);
+        root.Add(SchemasCommand.GlueEndpoint);
         return root;
     }
 

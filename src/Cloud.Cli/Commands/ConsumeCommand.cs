@@ -50,6 +50,7 @@ public static class ConsumeCommand
             var keepFollowing = parse.GetValue(follow) || isLatest;
             var idleLimit = TimeSpan.FromSeconds(Math.Max(0.2, parse.GetValue(idle)));
             PrivacyRuntime? privacy = null;
+            await using var schemas = new SchemaRecords.ConsumerView(parse);
             var emitted = 0L;
             var bad = 0;
             try
@@ -114,7 +115,7 @@ public static class ConsumeCommand
                                     break;
                                 }
 
-                                var data = user.Data;
+                                var (data, gsr) = await schemas.DecodeAsync(user.Data, $"{shard.ShardId} record {user.SequenceNumber}/{user.SubSequenceNumber}", console, ct).ConfigureAwait(false);
                                 if (!parse.GetValue(noDecrypt) && FieldCiphertext.ContainsCiphertext(data.Span))
                                 {
                                     privacy ??= await PrivacyFactory.CreateAsync(parse, connection, parse.GetValue(userField), null, ct).ConfigureAwait(false);
@@ -130,7 +131,15 @@ public static class ConsumeCommand
                                 }
 
                                 var output = new UserRecord(user.PartitionKey, user.ExplicitHashKey, data, user.SequenceNumber, user.SubSequenceNumber, user.IsAggregated);
-                                RecordsCommand.WriteUserRecord(console, output, shard.ShardId);
+                                if (gsr is null)
+                                {
+                                    RecordsCommand.WriteUserRecord(console, output, shard.ShardId);
+                                }
+                                else
+                                {
+                                    SchemaRecords.WriteDecoded(console, output, data, gsr, shard.ShardId);
+                                }
+
                                 emitted++;
                             }
                         }
@@ -175,7 +184,7 @@ public static class ConsumeCommand
                 console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{emitted:N0} user records."));
             }
 
-            return bad > 0 ? ExitCodes.InvalidInput : ExitCodes.Success;
+            return bad + schemas.Failed > 0 ? ExitCodes.InvalidInput : ExitCodes.Success;
         });
         return command;
     }

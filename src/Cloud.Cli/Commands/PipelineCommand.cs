@@ -41,7 +41,7 @@ public static class PipelineCommand
         var window = new Option<int>("--window-seconds") { Description = "Tumbling window of the Aggregator", DefaultValueFactory = _ => 10 };
         var forgetDemo = new Option<bool>("--forget-demo") { Description = "Forget the most active user half-way and show their records turn redacted" };
         var compress = RecordsCommand.CodecOption();
-        var command = new Command("pipeline", "Run the whole pipeline locally with a live dashboard (the project's main job)") { stream, rate, duration, kind, seed, shards, window, forgetDemo, compress };
+        var command = new Command("pipeline", "Run the whole pipeline locally with a live dashboard (the project's main job)") { stream, rate, duration, kind, seed, shards, window, forgetDemo, compress, SchemaRecords.PipelineSchemaFormat };
         // Checked in the action, not in a command validator: a validator sees 0 for an option left at its
         // DefaultValueFactory value (System.CommandLine 2.0), which rejected the plain `cloud pipeline`.
         command.SetAction((parse, ct) =>
@@ -214,7 +214,7 @@ public static class PipelineCommand
         await runner.StartAsync(ct).ConfigureAwait(false);
 
         // 5. Generator → field encryption → producer, at the chosen rate.
-        var state = new DashboardState(settings);
+        var state = new DashboardState(settings) { Schema = await SchemaRecords.PipelineSchema.RegisterAsync(parse, connection.DynamoDb, settings.Kind, ct).ConfigureAwait(false) };
         var deliveryFailures = 0L;
         await using var producer = new KinesisProducer(connection.ProducerKinesis, new KinesisProducerOptions
         {
@@ -327,6 +327,7 @@ public static class PipelineCommand
                 w.WriteNumber("kinesisRecordsProcessed", state.Processed);
                 w.WriteNumber("windowsClosed", state.Windows);
                 w.WriteNumber("onFailureRecords", state.OnFailure);
+                SchemaRecords.WritePipelineSchema(w, state.Schema?.Version);
                 w.WriteStartObject("perShard");
                 foreach (var (shard, n) in state.PerShard.OrderBy(p => p.Key, StringComparer.Ordinal))
                 {
@@ -395,7 +396,7 @@ public static class PipelineCommand
                 }
 
                 // No partition key: the producer spreads records evenly over the shards with explicit hash keys.
-                var send = producer.SendAsync(protectedData.Json, partitionKey: null, cancellationToken: CancellationToken.None);
+                var send = producer.SendAsync(state.Schema is null ? protectedData.Json : state.Schema.Encode(protectedData.Json), partitionKey: null, cancellationToken: CancellationToken.None);
                 Interlocked.Increment(ref state.Sent);
                 pending.Add(Track(send, state, e.UserId == demoUser));
                 if (pending.Count > 10_000)
@@ -447,7 +448,7 @@ public static class PipelineCommand
                     continue;
                 }
 
-                var revealed = await privacy.Protector.DecryptAsync(user.Data, stream, ct).ConfigureAwait(false);
+                var revealed = await privacy.Protector.DecryptAsync(state.Schema is null ? user.Data : await state.Schema.DecodeAsync(user.Data, ct).ConfigureAwait(false), stream, ct).ConfigureAwait(false);
                 var text = Encoding.UTF8.GetString(revealed.Json.Span);
                 return $"{demoUser} @ {sequence}/{sub}: {text}";
             }
@@ -509,6 +510,7 @@ public static class PipelineCommand
         }
 
         var rows = new List<IRenderable> { flow, shards, aggregates };
+        rows.Insert(0, new Markup(Markup.Escape("Schema: " + (s.Schema?.Label ?? "none (plain JSON)"))));
         if (s.Settings.ForgetDemo)
         {
             rows.Add(new Panel(new Markup(Markup.Escape((s.ForgetNote ?? "forget pending (half-way through --duration)") + Environment.NewLine + (s.DemoRecord ?? "waiting for a record of the demo user")))).Header("Forget demo"));
@@ -533,6 +535,7 @@ public static class PipelineCommand
         public IReadOnlyList<(string Window, string Key, long Count)> Aggregates = [];
         public string? ForgetNote;
         public string? DemoRecord;
+        public SchemaRecords.PipelineSchema? Schema;
         public (string? ShardId, string Sequence, long Sub)? DemoPosition;
 
         public ConcurrentDictionary<string, long> PerShard { get; } = new(StringComparer.Ordinal);
