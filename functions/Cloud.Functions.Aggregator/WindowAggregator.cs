@@ -63,6 +63,8 @@ public sealed class WindowAggregator
         int applied = 0, duplicates = 0;
         RecordFailure? failure = null;
 
+        // One decompression budget per invoke: a batch of bombs cannot exhaust the function's memory.
+        var decompression = Cloud.Records.RecordDecoder.Default.CreateBatchBudget();
         for (int i = 0; i < evt.Records.Count && failure is null; i++)
         {
             KinesisEventRecord record = evt.Records[i];
@@ -79,7 +81,7 @@ public sealed class WindowAggregator
             parsedValues.Clear();
             try
             {
-                KinesisRecordReader.Decode(record, i, users);
+                KinesisRecordReader.Decode(record, i, users, Cloud.Records.RecordDecoder.Default, decompression);
             }
             catch (KinesisRecordDecodeException ex)
             {

@@ -71,12 +71,13 @@ public sealed class KinesisBatchProcessor
 
         var run = new Run(records.Count);
         var items = new List<UserRecordContext>(records.Count);
+        var budget = _options.Decoder.CreateBatchBudget();
         for (int i = 0; i < records.Count; i++)
         {
             int before = items.Count;
             try
             {
-                KinesisRecordReader.Decode(records[i], i, items);
+                KinesisRecordReader.Decode(records[i], i, items, _options.Decoder, budget);
                 run.Remaining[i] = items.Count - before;
             }
             catch (KinesisRecordDecodeException ex)

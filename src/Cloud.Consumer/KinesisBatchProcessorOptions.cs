@@ -28,6 +28,14 @@ public sealed class KinesisBatchProcessorOptions
     /// <value>The default value is null.</value>
     public Action<RecordFailure>? OnRecordFailure { get; init; }
 
+    /// <summary>
+    /// Decodes each Kinesis record (frames, aggregates) and bounds decompression: per record, and per batch through
+    /// one <see cref="Cloud.Records.RecordDecoder.CreateBatchBudget"/> for each <c>ProcessAsync</c> call. A record
+    /// over either bound fails at the <see cref="RecordFailureStage.Decode"/> stage; the others go on.
+    /// </summary>
+    /// <value>The default value is <see cref="Cloud.Records.RecordDecoder.Default"/> (32 MiB per record, 128 MiB per batch).</value>
+    public Cloud.Records.RecordDecoder Decoder { get; init; } = Cloud.Records.RecordDecoder.Default;
+
     /// <summary>Clock for <see cref="RecordTimeout"/>.</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
@@ -54,6 +62,11 @@ public sealed class KinesisBatchProcessorOptions
         if (Transforms is null || Transforms.Any(t => t is null))
         {
             problems.Add("Transforms must not be null or contain null stages.");
+        }
+
+        if (Decoder is null)
+        {
+            problems.Add("Decoder must not be null.");
         }
 
         if (TimeProvider is null)
