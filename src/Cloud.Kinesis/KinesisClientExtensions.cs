@@ -1,35 +1,88 @@
-using Cloud.Kinesis.Model;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 
 namespace Cloud.Kinesis;
 
-/// <summary>Multi-call helpers over <see cref="IKinesisClient"/>.</summary>
+/// <summary>Multi-call helpers the SDK lacks, written once for the whole project.</summary>
 public static class KinesisClientExtensions
 {
     /// <summary>
-    /// Lists every shard by following <see cref="ListShardsResponse.NextToken"/> until it is absent.
-    /// The first call sends <paramref name="request"/> as given (stream, filter, page size); later calls send only the
-    /// token and the page size, as the API requires.
+    /// Lists every shard of a stream by following <c>NextToken</c> until it is absent. Later pages send only the
+    /// token (and the page size), as the API requires.
     /// </summary>
-    public static async Task<IReadOnlyList<Shard>> ListAllShardsAsync(this IKinesisClient client, ListShardsRequest request, CancellationToken cancellationToken = default)
+    /// <param name="client">The client.</param>
+    /// <param name="streamName">The stream.</param>
+    /// <param name="filter">Optional ShardFilter (e.g. AT_LATEST, FROM_TRIM_HORIZON).</param>
+    /// <param name="cancellationToken">Cancels the listing.</param>
+    public static async Task<IReadOnlyList<Shard>> ListAllShardsAsync(this IAmazonKinesis client, string streamName, ShardFilter? filter = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(request);
+        ArgumentException.ThrowIfNullOrEmpty(streamName);
         var shards = new List<Shard>();
-        var page = await client.ListShardsAsync(request, cancellationToken).ConfigureAwait(false);
-        shards.AddRange(page.Shards);
+        var page = await client.ListShardsAsync(new ListShardsRequest { StreamName = streamName, ShardFilter = filter }, cancellationToken).ConfigureAwait(false);
+        shards.AddRange(page.Shards ?? []);
         while (!string.IsNullOrEmpty(page.NextToken))
         {
-            page = await client.ListShardsAsync(new ListShardsRequest { NextToken = page.NextToken, MaxResults = request.MaxResults }, cancellationToken)
-                .ConfigureAwait(false);
-            shards.AddRange(page.Shards);
+            page = await client.ListShardsAsync(new ListShardsRequest { NextToken = page.NextToken }, cancellationToken).ConfigureAwait(false);
+            shards.AddRange(page.Shards ?? []);
         }
-
         return shards;
     }
 
-    /// <summary>Lists every shard of <paramref name="streamName"/>.</summary>
-    public static Task<IReadOnlyList<Shard>> ListAllShardsAsync(this IKinesisClient client, string streamName, CancellationToken cancellationToken = default) =>
-        client.ListAllShardsAsync(new ListShardsRequest { StreamName = streamName }, cancellationToken);
+    /// <summary>Lists every shard of a stream (see <see cref="ListAllShardsAsync(IAmazonKinesis, string, ShardFilter?, CancellationToken)"/>).</summary>
+    public static Task<IReadOnlyList<Shard>> ListAllShardsAsync(this IAmazonKinesis client, string streamName, CancellationToken cancellationToken) =>
+        client.ListAllShardsAsync(streamName, null, cancellationToken);
+
+    /// <summary>The map of the stream's open shards (one ListShards listing).</summary>
+    public static async Task<ShardMap> GetShardMapAsync(this IAmazonKinesis client, string streamName, CancellationToken cancellationToken = default) =>
+        ShardMap.FromShards(await client.ListAllShardsAsync(streamName, null, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// Lists every stream name of the account. Follows <c>NextToken</c> when the service returns one; a service that
+    /// pages with <c>HasMoreStreams</c> but no token is followed with <c>ExclusiveStartStreamName</c> (the last name
+    /// seen), to the end.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> ListAllStreamsAsync(this IAmazonKinesis client, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var names = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var request = new ListStreamsRequest();
+        while (true)
+        {
+            var page = await client.ListStreamsAsync(request, cancellationToken).ConfigureAwait(false);
+            var pageNames = page.StreamNames ?? [];
+            if (pageNames.Count == 0 && page.StreamSummaries is { Count: > 0 } summaries)
+            {
+                pageNames = [.. summaries.Select(s => s.StreamName)];
+            }
+            int added = 0;
+            foreach (var name in pageNames)
+            {
+                if (seen.Add(name))
+                {
+                    names.Add(name);
+                    added++;
+                }
+            }
+            if (page.HasMoreStreams != true || pageNames.Count == 0)
+            {
+                return names;
+            }
+            if (!string.IsNullOrEmpty(page.NextToken))
+            {
+                request = new ListStreamsRequest { NextToken = page.NextToken };
+            }
+            else if (added == 0)
+            {
+                return names; // the service repeats itself: stop rather than loop
+            }
+            else
+            {
+                request = new ListStreamsRequest { ExclusiveStartStreamName = pageNames[^1] };
+            }
+        }
+    }
 
     /// <summary>
     /// Polls DescribeStreamSummary until the stream is ACTIVE (after CreateStream, UpdateShardCount, SplitShard,
@@ -44,7 +97,7 @@ public static class KinesisClientExtensions
     /// <returns>The ACTIVE stream's summary.</returns>
     /// <exception cref="TimeoutException">The stream did not become ACTIVE in time (the last status is in the message).</exception>
     public static async Task<StreamDescriptionSummary> WaitForStreamActiveAsync(
-        this IKinesisClient client,
+        this IAmazonKinesis client,
         string streamName,
         TimeSpan? timeout = null,
         TimeSpan? pollInterval = null,
@@ -64,12 +117,12 @@ public static class KinesisClientExtensions
             {
                 var summary = (await client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = streamName }, cancellationToken)
                     .ConfigureAwait(false)).StreamDescriptionSummary;
-                if (summary.StreamStatus == "ACTIVE")
+                if (summary.StreamStatus == StreamStatus.ACTIVE)
                 {
                     return summary;
                 }
 
-                lastStatus = summary.StreamStatus;
+                lastStatus = summary.StreamStatus?.Value ?? "unknown";
             }
             catch (ResourceNotFoundException)
             {

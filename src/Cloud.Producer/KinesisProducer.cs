@@ -1,33 +1,40 @@
 using System.Buffers;
 using System.Diagnostics.Metrics;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
 using System.Threading.Channels;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
 using Cloud.Producer.Internal;
 using Cloud.Records;
-using UserRecord = Cloud.Producer.Internal.UserRecord;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using UserRecord = Cloud.Producer.Internal.UserRecord;
 
 namespace Cloud.Producer;
 
 /// <summary>
-/// KPL-style producer for one Kinesis stream: user records are routed to their predicted shard (ListShards hash
-/// ranges), packed into KPL aggregates per shard, collected into PutRecords requests (≤500 records, ≤ request size),
-/// paced by per-shard AIMD token buckets, and retried with jittered backoff until durable or until their TTL.
+/// KPL-style producer for one Kinesis stream, in the KPL's stages: the shard map predicts each user record's shard
+/// (<see cref="ShardRouter"/>), the aggregator packs KPL aggregates per shard (<see cref="Aggregator"/>), the collector
+/// fills PutRecords requests through per-shard AIMD limiters (<see cref="Collector"/>, <see cref="ShardRateLimiter"/>),
+/// the retrier settles results (<see cref="Retrier"/>) and the ledger completes each record once
+/// (<see cref="CompletionLedger"/>). Kinesis is reached through AWS's own <see cref="IAmazonKinesis"/>.
 /// </summary>
 /// <remarks>
-/// All batching state is owned by one background loop fed through a channel, so no locks are taken on the hot path.
-/// Every accepted record completes exactly once: with a <see cref="SendResult"/> or a <see cref="RecordDeliveryException"/>.
+/// All batching state is owned by one background loop fed through a channel, so no locks are taken on the hot path;
+/// the loop owns the order of the stages. Every accepted record completes exactly once: with a
+/// <see cref="SendResult"/> or a <see cref="RecordDeliveryException"/>. Every PutRecords and ListShards call carries a
+/// cancellation token bounded by the earliest <see cref="KinesisProducerOptions.RecordTtl"/> deadline it serves, so a
+/// record not durable by its deadline completes with <see cref="DeliveryFailureReason.TtlExpired"/>, in flight or not.
 /// </remarks>
-public sealed partial class KinesisProducer : IKinesisProducer
+public sealed class KinesisProducer : IKinesisProducer
 {
     private const int KeylessPartitionKeyBytes = 39; // decimal form of a 128-bit hash key, the most it can take
-    private const double ShardRecordsPerSecond = 1000;
-    private const double ShardBytesPerSecond = 1024 * 1024;
+    private static readonly TimeSpan MapCallLimit = TimeSpan.FromSeconds(30);
 
-    private readonly IKinesisClient _client;
+    private readonly IAmazonKinesis _client;
     private readonly KinesisProducerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -35,42 +42,35 @@ public sealed partial class KinesisProducer : IKinesisProducer
     private readonly BufferGate _gate;
     private readonly Channel<object> _inbox;
     private readonly ITimer _timer;
-    private readonly Random _random;
     private readonly SpaceSavingSketch? _hotKeys;
-    private readonly AggregateBuilder _aggregate; // plans and encodes aggregates; used by the loop only
+    private readonly byte[] _pseudonymKey = RandomNumberGenerator.GetBytes(32);
     private readonly long _lingerTicks;
     private readonly long _ttlTicks;
+    private readonly CancellationTokenSource _shutdown = new();
     private readonly Task _loop;
     private int _disposeState;
 
-    // ---- state owned by the loop ----
-    private readonly Dictionary<string, ShardState> _shardsById = new(StringComparer.Ordinal);
-    private readonly RecordDeque _unassigned = new();
-    private readonly List<FlushWaiter> _flushWaiters = [];
-    private ShardState[] _shards = [];
-    private volatile ShardState[] _shardsSnapshot = [];
-    private bool _haveMap;
-    private bool _mapStale = true;
-    private bool _refreshing;
-    private long _refreshNotBefore;
-    private int _refreshFailures;
-    private int _roundRobin;
-    private int _sendCursor;
+    // ---- stages and state owned by the loop ----
+    private readonly ShardRouter _router;
+    private readonly Aggregator _aggregator;
+    private readonly Collector _collector;
+    private readonly Retrier _retrier;
+    private readonly CompletionLedger _ledger;
     private int _inFlightRequests;
-    private long _nextId;
-    private long _outstanding;
+    private volatile bool _refreshing;
     private bool _stopping;
     private TaskCompletionSource? _stopped;
     private long _timerDue = long.MaxValue;
-    private UserRecord? _plannedHead; // head of the records _aggregate holds after Plan, until Take
 
     /// <summary>Creates a producer. Options are validated and copied; later changes to them have no effect.</summary>
-    /// <param name="client">Kinesis client (not disposed by the producer).</param>
+    /// <param name="client">AWS's Kinesis client (not disposed by the producer). Give it <c>MaxErrorRetry = 0</c>: the
+    /// producer is the one retry layer of its calls (<see cref="KinesisClientFactory"/> does so for
+    /// <see cref="ProducerServiceCollectionExtensions.AddKinesisProducer"/>); SDK retries are still bounded by the TTL.</param>
     /// <param name="options">Options; invalid ones throw <see cref="ProducerOptionsValidationException"/> naming every problem.</param>
     /// <param name="timeProvider">Clock for linger, TTL, backoff and rate limiting; <see cref="TimeProvider.System"/> when null.</param>
     /// <param name="meterFactory">Creates the <c>Cloud.Producer</c> meter; a standalone meter when null.</param>
-    /// <param name="logger">Logger for shard map changes and failures.</param>
-    public KinesisProducer(IKinesisClient client, KinesisProducerOptions options, TimeProvider? timeProvider = null,
+    /// <param name="logger">Logger for shard map changes and failures (never with keys or data).</param>
+    public KinesisProducer(IAmazonKinesis client, KinesisProducerOptions options, TimeProvider? timeProvider = null,
         IMeterFactory? meterFactory = null, ILogger<KinesisProducer>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(client);
@@ -80,13 +80,23 @@ public sealed partial class KinesisProducer : IKinesisProducer
         _options = options.Clone();
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _random = _options.RandomSeed is { } seed ? new Random(seed) : new Random();
+        var random = _options.RandomSeed is { } seed ? new Random(seed) : new Random();
         _hotKeys = _options.HotKeyCount > 0 ? new SpaceSavingSketch(Math.Max(64, _options.HotKeyCount * 8)) : null;
         _lingerTicks = ToTicks(_options.RecordMaxBufferedTime);
         _ttlTicks = ToTicks(_options.RecordTtl);
         _gate = new BufferGate(_options.MaxBufferedRecords, _options.MaxBufferedBytes);
-        _aggregate = new AggregateBuilder(AggregateOptions(_options));
         _metrics = new ProducerMetrics(meterFactory, _options.StreamName, () => _gate.Records, () => _gate.Bytes, ObserveRateFactors, ObserveHotKeys);
+        _router = new ShardRouter(_options, _time);
+        _aggregator = new Aggregator(_options, _metrics);
+        _collector = new Collector(_options, _aggregator, _lingerTicks);
+        _ledger = new CompletionLedger(_options, _metrics, _gate, _time, _logger);
+        _retrier = new Retrier(_options, _metrics, _router, _ledger, random, _time);
+        if (client.Config?.MaxErrorRetry is > 0 and var sdkRetries)
+        {
+            _logger.LogWarning(
+                "The Kinesis client of stream {Stream} retries {Retries} times by itself; the producer is meant to be the one retry layer (set MaxErrorRetry = 0). Its calls stay bounded by RecordTtl.",
+                _options.StreamName, sdkRetries);
+        }
         _inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
         _timer = _time.CreateTimer(static s => ((KinesisProducer)s!).Post(WakeCommand.Instance), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _loop = Task.Run(RunLoopAsync);
@@ -98,29 +108,44 @@ public sealed partial class KinesisProducer : IKinesisProducer
     /// <inheritdoc />
     public int BufferedRecords => (int)_gate.Records;
 
-    /// <summary>The hottest partition keys seen so far (empty when <see cref="KinesisProducerOptions.HotKeyCount"/> is 0).</summary>
-    public IReadOnlyList<HotKey> GetHotKeys() => _hotKeys?.Top(_options.HotKeyCount) ?? [];
+    /// <summary>
+    /// The hottest partition keys seen so far (empty when <see cref="KinesisProducerOptions.HotKeyCount"/> is 0).
+    /// Keys are pseudonymised unless <paramref name="disclosure"/> is <see cref="HotKeyDisclosure.Raw"/>.
+    /// </summary>
+    public IReadOnlyList<HotKey> GetHotKeys(HotKeyDisclosure disclosure = HotKeyDisclosure.Pseudonymized)
+    {
+        var top = _hotKeys?.Top(_options.HotKeyCount) ?? [];
+        return disclosure == HotKeyDisclosure.Raw ? top : [.. top.Select(k => k with { PartitionKey = Pseudonym(k.PartitionKey) })];
+    }
+
+    private string Pseudonym(string key)
+    {
+        Span<byte> mac = stackalloc byte[32];
+        HMACSHA256.HashData(_pseudonymKey, Encoding.UTF8.GetBytes(key), mac);
+        return "k:" + Convert.ToHexStringLower(mac[..6]);
+    }
 
     /// <summary>User records assigned to each open shard so far (the balancer's view), by shard id.</summary>
-    public IReadOnlyDictionary<string, long> GetShardAssignments()
-    {
-        var snapshot = _shardsSnapshot;
-        return snapshot.ToDictionary(s => s.ShardId, s => s.AssignedRecords, StringComparer.Ordinal);
-    }
+    public IReadOnlyDictionary<string, long> GetShardAssignments() =>
+        _router.Snapshot.ToDictionary(s => s.ShardId, s => s.AssignedRecords, StringComparer.Ordinal);
+
+    /// <summary>Aggregates re-sent because they were written to another shard than predicted, and the user records in
+    /// them (possible duplicates for readers that do not drop such aggregates as the KCL does). Advisory.</summary>
+    public (long Aggregates, long Records) WrongShardResends => (_retrier.WrongShardAggregates, _retrier.PossibleDuplicates);
 
     /// <summary>For tests and diagnostics: the AIMD rate factor of each open shard.</summary>
     internal IReadOnlyDictionary<string, double> RateFactors() =>
-        _shardsSnapshot.ToDictionary(s => s.ShardId, s => s.Limiter.Factor, StringComparer.Ordinal);
+        _router.Snapshot.ToDictionary(s => s.ShardId, s => s.Limiter.Factor, StringComparer.Ordinal);
 
     private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
-    private double ToMilliseconds(long ticks) => ticks * 1000.0 / _time.TimestampFrequency;
+    private TimeSpan ToSpan(long ticks) => TimeSpan.FromSeconds((double)ticks / _time.TimestampFrequency);
 
     private void Post(object command)
     {
         if (!_inbox.Writer.TryWrite(command) && command is UserRecord r)
         {
-            Fail(r, DeliveryFailureReason.ProducerDisposed, "The producer was disposed before the record was written.", null, null, onLoop: false);
+            _ledger.FailOffLoop(r, DeliveryFailureReason.ProducerDisposed, "The producer was disposed before the record was written.");
         }
     }
 
@@ -139,7 +164,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposeState) != 0, this);
         if (Validate(data, partitionKey, explicitHashKey, out var hash, out int pkBytes) is { } invalid)
         {
-            InvokeFailureHandler(invalid);
+            _ledger.InvokeFailureHandler(invalid);
             _metrics.Failures.Add(1, _metrics.StreamTag, new("reason", nameof(DeliveryFailureReason.InvalidRecord)));
             return ValueTask.FromResult(Task.FromException<SendResult>(invalid));
         }
@@ -179,7 +204,10 @@ public sealed partial class KinesisProducer : IKinesisProducer
         return waiter.Completion.Task.WaitAsync(cancellationToken);
     }
 
-    /// <summary>Flushes every accepted record (each completes as delivered or failed), then stops the producer.</summary>
+    /// <summary>
+    /// Flushes every accepted record (each completes as delivered or failed, at the latest when its TTL runs out),
+    /// then stops the producer and cancels any call still under way.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.CompareExchange(ref _disposeState, 1, 0) != 0)
@@ -192,24 +220,26 @@ public sealed partial class KinesisProducer : IKinesisProducer
         await stop.Completion.Task.ConfigureAwait(false);
         _inbox.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        await _shutdown.CancelAsync().ConfigureAwait(false);
         // Records that raced with disposal and are still in the channel are failed, never dropped.
         while (_inbox.Reader.TryRead(out var leftover))
         {
             if (leftover is UserRecord r)
             {
-                Fail(r, DeliveryFailureReason.ProducerDisposed, "The producer was disposed before the record was written.", null, null, onLoop: false);
+                _ledger.FailOffLoop(r, DeliveryFailureReason.ProducerDisposed, "The producer was disposed before the record was written.");
             }
         }
         _timer.Dispose();
         _metrics.Dispose();
-        _aggregate.Dispose(); // the loop, its only user, has ended
+        _aggregator.Dispose(); // the loop, its only user, has ended
+        _shutdown.Dispose();
     }
 
     /// <summary>For tests: PutRecords requests in flight (read outside the loop; advisory).</summary>
     internal int InFlightRequests => Volatile.Read(ref _inFlightRequests);
 
     /// <summary>For tests: a ListShards call is under way (advisory).</summary>
-    internal bool RefreshingMap => Volatile.Read(ref _refreshing);
+    internal bool RefreshingMap => _refreshing;
 
     /// <summary>For tests: completes once the loop has processed everything posted before this call.</summary>
     internal Task QuiesceAsync()
@@ -224,9 +254,10 @@ public sealed partial class KinesisProducer : IKinesisProducer
     {
         hash = default;
         pkBytes = 0;
+        // Messages name the field and the rule, never the key or the data (they can be personal data).
         RecordDeliveryException Invalid(string field, string problem) => new(
             DeliveryFailureReason.InvalidRecord,
-            $"Record for stream '{_options.StreamName}' (partition key {Describe(partitionKey)}) rejected: {field} {problem}",
+            $"A record for stream '{_options.StreamName}' was rejected: {field} {problem}",
             _options.StreamName, partitionKey, explicitHashKey, data.ToArray(), 0, field);
 
         if (partitionKey is not null)
@@ -249,7 +280,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
         {
             if (!PartitionKeyHash.TryParseHashKey(explicitHashKey, out hash))
             {
-                return Invalid("explicitHashKey", $"'{Truncate(explicitHashKey)}' is not a decimal integer between 0 and 2^128-1 without leading zeros.");
+                return Invalid("explicitHashKey", "is not a decimal integer between 0 and 2^128-1 without leading zeros.");
             }
             if (partitionKey is null)
             {
@@ -275,11 +306,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
         return null;
     }
 
-    private static string Describe(string? key) => key is null ? "none" : $"'{Truncate(key)}'";
-
-    private static string Truncate(string s) => s.Length <= 64 ? s : string.Concat(s.AsSpan(0, 64), "…");
-
-    // ------------------------------------------------------------------ loop
+    // ------------------------------------------------------------------ loop: the order of the stages
 
     private async Task RunLoopAsync()
     {
@@ -295,7 +322,12 @@ public sealed partial class KinesisProducer : IKinesisProducer
                     switch (command)
                     {
                         case UserRecord r:
-                            Accept(r);
+                            _ledger.Accept(r, _time.GetTimestamp(), _ttlTicks);
+                            if (_hotKeys is not null && r.OriginalPartitionKey is { } pk)
+                            {
+                                _hotKeys.Add(pk);
+                            }
+                            _router.Unassigned.PushBack(r);
                             break;
                         case BatchResult b:
                             OnBatchResult(b);
@@ -304,16 +336,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
                             OnMapResult(m);
                             break;
                         case FlushWaiter f:
-                            f.MaxId = _nextId;
-                            f.Remaining = _outstanding;
-                            if (f.Remaining == 0)
-                            {
-                                f.Completion.TrySetResult();
-                            }
-                            else
-                            {
-                                _flushWaiters.Add(f);
-                            }
+                            _ledger.AddFlushWaiter(f);
                             break;
                         case StopCommand s:
                             _stopping = true;
@@ -328,7 +351,7 @@ public sealed partial class KinesisProducer : IKinesisProducer
                     }
                 }
                 Pump();
-                if (_stopping && _outstanding == 0 && _inFlightRequests == 0)
+                if (_stopping && _ledger.Outstanding == 0 && _inFlightRequests == 0)
                 {
                     _stopped?.TrySetResult();
                 }
@@ -345,537 +368,89 @@ public sealed partial class KinesisProducer : IKinesisProducer
         {
             // A bug in the loop must not strand callers: fail everything still held.
             _logger.LogError(ex, "Kinesis producer loop for stream {Stream} crashed", _options.StreamName);
-            FailEverything(DeliveryFailureReason.ProducerDisposed, "The producer loop stopped unexpectedly: " + ex.Message, ex);
+            FailEverything(DeliveryFailureReason.ProducerDisposed, "The producer loop stopped unexpectedly: " + ex.Message, ex, null);
             _stopped?.TrySetResult();
             throw;
         }
-    }
-
-    private void Accept(UserRecord r)
-    {
-        r.Id = ++_nextId;
-        _outstanding++;
-        r.EnqueuedAt = _time.GetTimestamp();
-        r.Deadline = r.EnqueuedAt + _ttlTicks;
-        if (_hotKeys is not null && r.OriginalPartitionKey is { } pk)
-        {
-            _hotKeys.Add(pk);
-        }
-        _unassigned.PushBack(r);
     }
 
     private void Pump()
     {
         long now = _time.GetTimestamp();
         EnsureMap(now);
-        if (_haveMap)
-        {
-            while (_unassigned.Count > 0)
-            {
-                Assign(_unassigned.PopFront());
-            }
-        }
+        _router.AssignUnassigned();
         ExpireHeads(now);
         SendReady(now);
         ScheduleWake(now);
     }
 
-    private void Assign(UserRecord r)
-    {
-        ShardState shard;
-        if (r.Keyless)
-        {
-            // Balanced keys: round-robin over the open shards, with a hash key inside the chosen shard's range.
-            shard = _shards[_roundRobin];
-            _roundRobin = (_roundRobin + 1) % _shards.Length;
-            r.Hash = shard.Range.Middle;
-            r.ExplicitHashKey = shard.KeylessKey;
-            r.PartitionKey = shard.KeylessKey;
-            r.PartitionKeyBytes = shard.KeylessKey.Length;
-        }
-        else
-        {
-            shard = _shards[IndexOf(r.Hash)];
-        }
-        r.Shard = shard;
-        shard.AssignedRecords++;
-        shard.Pending.PushBack(r);
-        shard.PendingBytes += EstimateAggregatedSize(r);
-    }
-
-    private int IndexOf(UInt128 hash)
-    {
-        int lo = 0, hi = _shards.Length - 1, found = 0;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (_shards[mid].Range.Start <= hash)
-            {
-                found = mid;
-                lo = mid + 1;
-            }
-            else
-            {
-                hi = mid - 1;
-            }
-        }
-        return found;
-    }
-
-    private static long EstimateAggregatedSize(UserRecord r) => r.Length + 8 + (r.ExplicitHashKey is null ? 0 : 2);
-
     private void ExpireHeads(long now)
     {
-        while (_unassigned.Count > 0 && _unassigned.Front.Deadline <= now)
+        var unassigned = _router.Unassigned;
+        while (unassigned.Count > 0 && unassigned.Front.Deadline <= now)
         {
-            FailExpired(_unassigned.PopFront());
+            _ledger.FailExpired(unassigned.PopFront());
         }
-        foreach (var s in _shards)
+        foreach (var s in _router.Shards)
         {
             while (s.Pending.Count > 0 && s.Pending.Front.Deadline <= now)
             {
-                var r = s.Pending.PopFront();
-                s.PendingBytes -= EstimateAggregatedSize(r);
-                FailExpired(r);
+                _ledger.FailExpired(s.Dequeue());
             }
         }
-    }
-
-    private void FailExpired(UserRecord r) => Fail(
-        r,
-        DeliveryFailureReason.TtlExpired,
-        $"Record (partition key {Describe(r.OriginalPartitionKey)}) was not written to stream '{_options.StreamName}' within RecordTtl {_options.RecordTtl} after {r.Attempts} attempt(s)"
-            + (r.LastError is null ? "." : $"; last error: {r.LastError.Message}"),
-        r.LastErrorCode,
-        r.LastError,
-        onLoop: true);
-
-    // ------------------------------------------------------------------ shard map
-
-    private void EnsureMap(long now)
-    {
-        if (!_mapStale || _refreshing || now < _refreshNotBefore)
-        {
-            return;
-        }
-        if (!_haveMap && _unassigned.Count == 0)
-        {
-            return; // nothing to send yet: don't call ListShards for an idle producer
-        }
-        _refreshing = true;
-        _ = Task.Run(LoadMapAsync);
-    }
-
-    private async Task LoadMapAsync()
-    {
-        try
-        {
-            var shards = new List<Shard>();
-            string? token = null;
-            do
-            {
-                var request = token is null
-                    ? new ListShardsRequest { StreamName = _options.StreamName }
-                    : new ListShardsRequest { NextToken = token };
-                var page = await _client.ListShardsAsync(request).ConfigureAwait(false);
-                shards.AddRange(page.Shards);
-                token = page.NextToken;
-            }
-            while (token is not null);
-            Post(new MapResult(ShardMap.FromShards(shards), null));
-        }
-        catch (Exception ex)
-        {
-            Post(new MapResult(null, ex));
-        }
-    }
-
-    private void OnMapResult(MapResult m)
-    {
-        _refreshing = false;
-        long now = _time.GetTimestamp();
-        if (m.Map is null)
-        {
-            _refreshFailures++;
-            _refreshNotBefore = now + ToTicks(Backoff(_refreshFailures));
-            if (IsStreamMissing(m.Error))
-            {
-                _logger.LogWarning("Stream {Stream} not found; failing buffered records", _options.StreamName);
-                _haveMap = false;
-                _mapStale = true;
-                FailEverything(DeliveryFailureReason.StreamNotFound, $"Stream '{_options.StreamName}' does not exist: {m.Error!.Message}", m.Error);
-            }
-            else
-            {
-                _logger.LogWarning(m.Error, "ListShards for stream {Stream} failed; will retry", _options.StreamName);
-                foreach (var r in EnumerateHeld())
-                {
-                    r.LastError = m.Error;
-                }
-            }
-            return;
-        }
-        _refreshFailures = 0;
-        _refreshNotBefore = now + _time.TimestampFrequency; // at most one refresh per second
-        _mapStale = false;
-        Reconcile(m.Map, now);
-    }
-
-    private void Reconcile(ShardMap map, long now)
-    {
-        var next = new ShardState[map.Count];
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (int i = 0; i < map.Count; i++)
-        {
-            var range = map.Ranges[i];
-            seen.Add(range.ShardId);
-            if (_shardsById.TryGetValue(range.ShardId, out var existing))
-            {
-                existing.Range = range;
-                existing.KeylessKey = PartitionKeyHash.Format(range.Middle);
-                next[i] = existing;
-            }
-            else
-            {
-                double rate = _options.RateLimit / 100.0;
-                var state = new ShardState(range, new ShardRateLimiter(ShardRecordsPerSecond * rate, ShardBytesPerSecond * rate, _time.TimestampFrequency, now));
-                _shardsById.Add(range.ShardId, state);
-                next[i] = state;
-            }
-        }
-        // Records queued for shards that closed (reshard) are routed again, ahead of newer records.
-        var moved = new List<UserRecord>();
-        foreach (var old in _shards)
-        {
-            if (seen.Contains(old.ShardId))
-            {
-                continue;
-            }
-            old.Removed = true;
-            _shardsById.Remove(old.ShardId);
-            while (old.Pending.Count > 0)
-            {
-                moved.Add(old.Pending.PopFront());
-            }
-            old.PendingBytes = 0;
-        }
-        if (moved.Count > 0)
-        {
-            _logger.LogInformation("Shard map of {Stream} changed; re-routing {Count} buffered records", _options.StreamName, moved.Count);
-            ResetKeyless(moved);
-            _unassigned.PushFrontRange(moved);
-        }
-        _shards = next;
-        _shardsSnapshot = next;
-        _roundRobin %= next.Length;
-        _haveMap = true;
-    }
-
-    private static void ResetKeyless(List<UserRecord> records)
-    {
-        foreach (var r in records)
-        {
-            if (r.Keyless)
-            {
-                r.ExplicitHashKey = null;
-                r.PartitionKey = "";
-            }
-        }
-    }
-
-    private IEnumerable<UserRecord> EnumerateHeld()
-    {
-        for (int i = 0; i < _unassigned.Count; i++)
-        {
-            yield return _unassigned[i];
-        }
-        foreach (var s in _shards)
-        {
-            for (int i = 0; i < s.Pending.Count; i++)
-            {
-                yield return s.Pending[i];
-            }
-        }
-    }
-
-    private void FailEverything(DeliveryFailureReason reason, string message, Exception? error)
-    {
-        while (_unassigned.Count > 0)
-        {
-            var r = _unassigned.PopFront();
-            Fail(r, reason, message, r.LastErrorCode, error, onLoop: true);
-        }
-        foreach (var s in _shards)
-        {
-            while (s.Pending.Count > 0)
-            {
-                var r = s.Pending.PopFront();
-                Fail(r, reason, message, r.LastErrorCode, error, onLoop: true);
-            }
-            s.PendingBytes = 0;
-        }
-    }
-
-    // ------------------------------------------------------------------ collection
-
-    /// <summary>
-    /// How aggregates are bounded. <see cref="AggregationSizeMode.MaxSize"/>: the encoded aggregate (magic + protobuf +
-    /// MD5) is at most <see cref="KinesisProducerOptions.AggregationMaxSize"/>, the outer partition key not counted (KPL).
-    /// <see cref="AggregationSizeMode.FillPayloadUnits"/>: the aggregate plus its outer (first record's) partition key is
-    /// at most as many whole payload units as AggregationMaxSize holds, and at least one unit even when it holds none.
-    /// </summary>
-    private static AggregateBuilderOptions AggregateOptions(KinesisProducerOptions options)
-    {
-        if (options.AggregationMode == AggregationSizeMode.FillPayloadUnits)
-        {
-            int units = Math.Max(1, options.AggregationMaxSize / KinesisProducerOptions.PayloadUnitSize);
-            return new AggregateBuilderOptions { MaxAggregateSize = units * KinesisProducerOptions.PayloadUnitSize, FillPayloadUnits = true };
-        }
-        return new AggregateBuilderOptions { MaxAggregateSize = options.AggregationMaxSize };
-    }
-
-    /// <summary>Bound on the encoded aggregate when <paramref name="first"/> heads it (its key is the outer key).</summary>
-    private long AggregateLimit(UserRecord first) =>
-        _aggregate.Options.FillPayloadUnits ? _aggregate.SizeLimit - first.PartitionKeyBytes : _aggregate.SizeLimit;
-
-    private bool IsDue(ShardState s, long now, bool flushing) => flushing || now - s.Pending.Front.EnqueuedAt >= _lingerTicks;
-
-    private bool Eligible(ShardState s, long now) =>
-        s.Pending.Count > 0 && s.NotBefore <= now && s.BlockedUntil <= now && !(_options.PreserveOrdering && s.InFlight > 0);
-
-    /// <summary>Kinesis records of this shard that are complete (need no more linger) by estimate.</summary>
-    private long FullRecords(ShardState s) =>
-        _options.AggregationEnabled ? s.PendingBytes / _options.AggregationMaxSize : s.Pending.Count;
-
-    private bool ShouldSend(long now, bool flushing)
-    {
-        long sendable = 0, sendableBytes = 0;
-        int withData = 0, withFull = 0;
-        foreach (var s in _shards)
-        {
-            if (!Eligible(s, now))
-            {
-                continue;
-            }
-            if (IsDue(s, now, flushing))
-            {
-                return true;
-            }
-            long full = FullRecords(s);
-            withData++;
-            if (full > 0)
-            {
-                withFull++;
-            }
-            long n = _options.PreserveOrdering ? Math.Min(1, full) : full;
-            sendable += n;
-            sendableBytes += _options.AggregationEnabled ? n * _options.AggregationMaxSize : s.PendingBytes;
-        }
-        if (sendable >= _options.CollectionMaxCount || sendableBytes >= _options.CollectionMaxSize)
-        {
-            return true;
-        }
-        // With ordering each shard contributes one record per request: go once every ready shard has a full one.
-        return _options.PreserveOrdering && withData > 0 && withFull == withData;
     }
 
     private void SendReady(long now)
     {
-        bool flushing = _flushWaiters.Count > 0 || _stopping;
-        while (_inFlightRequests < _options.MaxConcurrentRequests && ShouldSend(now, flushing))
+        bool flushing = _ledger.Flushing || _stopping;
+        while (_inFlightRequests < _options.MaxConcurrentRequests && _collector.ShouldSend(_router.Shards, now, flushing))
         {
-            var batch = BuildBatch(now, flushing);
+            var batch = _collector.Build(_router.Shards, now, flushing);
             if (batch.Entries.Count == 0)
             {
                 return;
             }
-            _inFlightRequests++;
-            foreach (var shard in batch.Shards)
-            {
-                shard.InFlight++;
-            }
-            _ = Task.Run(() => SendBatchAsync(batch));
+            Dispatch(batch);
         }
     }
 
-    private Batch BuildBatch(long now, bool flushing)
+    private void Dispatch(Batch batch)
     {
-        var batch = new Batch();
-        int n = _shards.Length;
-        int start = _sendCursor++ % n;
-        for (int k = 0; k < n && batch.Entries.Count < _options.CollectionMaxCount; k++)
+        _inFlightRequests++;
+        foreach (var shard in batch.Shards)
         {
-            var s = _shards[(start + k) % n];
-            if (!Eligible(s, now))
-            {
-                continue;
-            }
-            bool due = IsDue(s, now, flushing);
-            if (!due && FullRecords(s) == 0)
-            {
-                continue;
-            }
-            int taken = 0;
-            bool requestFull = false;
-            while (s.Pending.Count > 0 && batch.Entries.Count < _options.CollectionMaxCount)
-            {
-                if (_options.PreserveOrdering && taken == 1)
-                {
-                    break;
-                }
-                int count = Plan(s, out long size, out bool complete);
-                if (!complete && !due)
-                {
-                    break;
-                }
-                if (batch.Bytes + size > _options.CollectionMaxSize)
-                {
-                    requestFull = true;
-                    break;
-                }
-                if (!s.Limiter.TryTake(size, now))
-                {
-                    s.BlockedUntil = s.Limiter.AvailableAt(size, now);
-                    break;
-                }
-                batch.Add(Take(s, count), size);
-                taken++;
-            }
-            if (taken > 0)
-            {
-                batch.Shards.Add(s);
-            }
-            if (requestFull)
-            {
-                break;
-            }
+            shard.InFlight++;
         }
-        return batch;
+        long budget = batch.EarliestDeadline - _time.GetTimestamp();
+        _ = Task.Run(() => SendBatchAsync(batch, budget));
     }
 
-    /// <summary>How many head records of the shard form its next Kinesis record, and that record's size.</summary>
-    private int Plan(ShardState s, out long size, out bool complete)
-    {
-        var head = s.Pending.Front;
-        if (!_options.AggregationEnabled)
-        {
-            size = head.Size;
-            complete = true;
-            return 1;
-        }
-        // The builder encodes as it plans: when the records are taken, Take only writes the aggregate out.
-        var aggregate = _aggregate;
-        aggregate.Reset();
-        _plannedHead = null;
-        int count = 0;
-        while (count < s.Pending.Count)
-        {
-            var r = s.Pending[count];
-            if (!aggregate.TryAdd(r.PartitionKey, r.ExplicitHashKey, r.Data))
-            {
-                break;
-            }
-            count++;
-        }
-        if (count <= 1)
-        {
-            // A lone record (or one too big to aggregate) goes unaggregated with its own keys.
-            size = head.Size;
-            complete = count == 0 || s.Pending.Count > 1 || head.Size >= AggregateLimit(head);
-            return 1;
-        }
-        _plannedHead = head;
-        size = aggregate.KinesisRecordSize; // encoded aggregate + the outer partition key (the head's)
-        complete = count < s.Pending.Count;
-        return count;
-    }
-
-    private Packed Take(ShardState s, int count)
-    {
-        var records = new UserRecord[count];
-        for (int i = 0; i < count; i++)
-        {
-            var r = s.Pending.PopFront();
-            s.PendingBytes -= EstimateAggregatedSize(r);
-            r.Attempts++;
-            records[i] = r;
-        }
-        if (count == 1)
-        {
-            var r = records[0];
-            var (rented, data) = Compress(null, new ReadOnlyMemory<byte>(r.Buffer, 0, r.Length));
-            return new Packed(s, records, rented, data, r.PartitionKey, r.ExplicitHashKey);
-        }
-        var first = records[0];
-        var aggregate = _aggregate;
-        if (!ReferenceEquals(_plannedHead, first) || aggregate.Count != count)
-        {
-            // Not what Plan left in the builder (Take always follows its Plan, so not expected): plan these again.
-            aggregate.Reset();
-            foreach (var r in records)
-            {
-                if (!aggregate.TryAdd(r.PartitionKey, r.ExplicitHashKey, r.Data))
-                {
-                    throw new InvalidOperationException($"Records planned into one aggregate no longer fit its {aggregate.SizeLimit}-byte bound.");
-                }
-            }
-        }
-        _plannedHead = null;
-        int length = aggregate.EncodedSize;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
-        aggregate.WriteTo(buffer.AsSpan(0, length));
-        var (pooled, payload) = Compress(buffer, new ReadOnlyMemory<byte>(buffer, 0, length));
-        return new Packed(s, records, pooled, payload, first.PartitionKey, PartitionKeyHash.Format(first.Hash));
-    }
-
-    /// <summary>
-    /// Wraps a Kinesis record in a compressed frame when compression is on and it pays off. The whole aggregate is
-    /// compressed (not each user record): one frame header and one codec context per Kinesis record, and the
-    /// repetition across user records (same JSON field names) is what compresses.
-    /// </summary>
-    private (byte[]? Rented, ReadOnlyMemory<byte> Data) Compress(byte[]? rented, ReadOnlyMemory<byte> data)
-    {
-        if (_options.Compression == CompressionCodec.None)
-        {
-            return (rented, data);
-        }
-        int max = CompressedFrame.GetMaxEncodedLength(data.Length, _options.Compression);
-        byte[] frame = ArrayPool<byte>.Shared.Rent(max);
-        int written = CompressedFrame.Encode(data.Span, _options.Compression, frame);
-        if (written >= data.Length)
-        {
-            ArrayPool<byte>.Shared.Return(frame);
-            return (rented, data); // incompressible: raw bytes keep the record within the size it was planned for
-        }
-        _metrics.CompressionRatio.Record((double)data.Length / written, _metrics.StreamTag);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-        return (frame, new ReadOnlyMemory<byte>(frame, 0, written));
-    }
-
-    private async Task SendBatchAsync(Batch batch)
+    private async Task SendBatchAsync(Batch batch, long budgetTicks)
     {
         long started = _time.GetTimestamp();
+        // The call may not outlive the earliest deadline it serves: past it the record is TtlExpired, in flight or not.
+        using var deadline = new CancellationTokenSource(ToSpan(Math.Max(budgetTicks, _time.TimestampFrequency / 1000)), _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, _shutdown.Token);
         try
         {
-            var entries = new PutRecordsRequestEntry[batch.Entries.Count];
-            for (int i = 0; i < entries.Length; i++)
+            var entries = new List<PutRecordsRequestEntry>(batch.Entries.Count);
+            foreach (var p in batch.Entries)
             {
-                var p = batch.Entries[i];
-                entries[i] = new PutRecordsRequestEntry { Data = p.Data, PartitionKey = p.PartitionKey, ExplicitHashKey = p.ExplicitHashKey };
+                entries.Add(new PutRecordsRequestEntry { Data = AsStream(p.Data), PartitionKey = p.PartitionKey, ExplicitHashKey = p.ExplicitHashKey });
             }
-            var response = await _client.PutRecordsAsync(new PutRecordsRequest { StreamName = _options.StreamName, Records = entries }).ConfigureAwait(false);
-            Post(new BatchResult(batch, response, null, _time.GetTimestamp() - started));
+            var response = await _client.PutRecordsAsync(new PutRecordsRequest { StreamName = _options.StreamName, Records = entries }, linked.Token).ConfigureAwait(false);
+            Post(new BatchResult(batch, response, null, _time.GetTimestamp() - started, false));
         }
         catch (Exception ex)
         {
-            Post(new BatchResult(batch, null, ex, _time.GetTimestamp() - started));
+            Post(new BatchResult(batch, null, ex, _time.GetTimestamp() - started, deadline.IsCancellationRequested && ex is OperationCanceledException));
         }
     }
 
-    // ------------------------------------------------------------------ results
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> data) =>
+        MemoryMarshal.TryGetArray(data, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false, publiclyVisible: true)
+            : new MemoryStream(data.ToArray(), writable: false);
 
     private void OnBatchResult(BatchResult result)
     {
@@ -885,298 +460,117 @@ public sealed partial class KinesisProducer : IKinesisProducer
         {
             shard.InFlight--;
         }
-        foreach (var p in batch.Entries)
-        {
-            if (p.RentedBuffer is not null)
-            {
-                ArrayPool<byte>.Shared.Return(p.RentedBuffer);
-            }
-        }
-        _metrics.RequestDuration.Record(ToMilliseconds(result.ElapsedTicks), _metrics.StreamTag);
-        long now = _time.GetTimestamp();
-        var retry = new List<(Packed Packed, string Code, Exception? Error)>();
-
-        if (result.Error is not null || result.Response is null || result.Response.Records.Count != batch.Entries.Count)
-        {
-            var error = result.Error ?? new InvalidOperationException(
-                $"PutRecords answered {result.Response?.Records.Count ?? 0} results for {batch.Entries.Count} records.");
-            _metrics.Requests.Add(1, _metrics.StreamTag, new("outcome", "error"));
-            HandleRequestError(batch, error, retry);
-        }
-        else
-        {
-            var response = result.Response;
-            _metrics.Requests.Add(1, _metrics.StreamTag, new("outcome", response.FailedRecordCount > 0 ? "partial" : "ok"));
-            for (int i = 0; i < batch.Entries.Count; i++)
-            {
-                var p = batch.Entries[i];
-                var entry = response.Records[i];
-                if (entry.SequenceNumber is { } sequence && entry.ShardId is { } shardId)
-                {
-                    if (!string.Equals(shardId, p.Shard.ShardId, StringComparison.Ordinal))
-                    {
-                        _mapStale = true; // the prediction was wrong: the map is out of date (reshard)
-                    }
-                    Delivered(p, shardId, sequence, now);
-                    continue;
-                }
-                string code = entry.ErrorCode ?? "UnknownError";
-                if (IsPermanent(code))
-                {
-                    foreach (var r in p.Records)
-                    {
-                        Fail(r, DeliveryFailureReason.Rejected, $"Kinesis rejected the record (partition key {Describe(r.OriginalPartitionKey)}) of stream '{_options.StreamName}': {code}: {entry.ErrorMessage}", code, null, onLoop: true);
-                    }
-                    continue;
-                }
-                retry.Add((p, code, null));
-            }
-        }
-        Requeue(retry, now);
-    }
-
-    private void HandleRequestError(Batch batch, Exception error, List<(Packed, string, Exception?)> retry)
-    {
-        string code = error is KinesisServiceException se ? se.ErrorCode : error.GetType().Name;
-        if (IsStreamMissing(error))
-        {
-            _mapStale = true;
-            foreach (var p in batch.Entries)
-            {
-                foreach (var r in p.Records)
-                {
-                    Fail(r, DeliveryFailureReason.StreamNotFound, $"Stream '{_options.StreamName}' does not exist (deleted?): {error.Message}", code, error, onLoop: true);
-                }
-            }
-            return;
-        }
-        if (error is KinesisValidationException validation)
-        {
-            // The client names the entry (Records[i].Field); fail that one, resend the others.
-            int bad = ParseEntryIndex(validation.Field);
-            for (int i = 0; i < batch.Entries.Count; i++)
-            {
-                var p = batch.Entries[i];
-                if (i == bad || bad < 0)
-                {
-                    foreach (var r in p.Records)
-                    {
-                        Fail(r, DeliveryFailureReason.InvalidRecord, $"Record (partition key {Describe(r.OriginalPartitionKey)}) rejected by the client: {validation.Message}", code, error, onLoop: true);
-                    }
-                }
-                else
-                {
-                    foreach (var r in p.Records)
-                    {
-                        r.Attempts--; // not this record's fault
-                    }
-                    retry.Add((p, code, error));
-                }
-            }
-            return;
-        }
-        if (error is KinesisServiceException service && IsPermanent(service.ErrorCode))
+        _metrics.RequestDuration.Record(result.ElapsedTicks * 1000.0 / _time.TimestampFrequency, _metrics.StreamTag);
+        var resend = _retrier.Settle(result, _time.GetTimestamp());
+        if (resend is null)
         {
             foreach (var p in batch.Entries)
             {
-                foreach (var r in p.Records)
-                {
-                    Fail(r, DeliveryFailureReason.Rejected, $"Kinesis rejected PutRecords for stream '{_options.StreamName}': {error.Message}", code, error, onLoop: true);
-                }
+                p.ReturnBuffer();
             }
             return;
         }
-        if (code == "InvalidArgumentException")
+        foreach (var single in resend)
         {
-            _mapStale = true;
-        }
-        foreach (var p in batch.Entries)
-        {
-            retry.Add((p, code, error));
+            Dispatch(single);
         }
     }
 
-    private static int ParseEntryIndex(string field)
+    // ------------------------------------------------------------------ shard map I/O
+
+    private void EnsureMap(long now)
     {
-        const string prefix = "Records[";
-        if (field.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            int end = field.IndexOf(']', prefix.Length);
-            if (end > prefix.Length && int.TryParse(field.AsSpan(prefix.Length, end - prefix.Length), out int index))
-            {
-                return index;
-            }
-        }
-        return -1;
-    }
-
-    private static bool IsStreamMissing(Exception? error) =>
-        error is KinesisServiceException { ErrorCode: "ResourceNotFoundException" };
-
-    private static bool IsPermanent(string code) => code is
-        "AccessDeniedException" or "KMSAccessDeniedException" or "KMSDisabledException" or "KMSNotFoundException"
-        or "KMSInvalidStateException" or "KMSOptInRequired" or "UnrecognizedClientException"
-        or "IncompleteSignatureException" or "MissingAuthenticationTokenException" or "InvalidSignatureException";
-
-    private static bool IsThrottle(string code) => code is
-        "ProvisionedThroughputExceededException" or "ThrottlingException" or "LimitExceededException";
-
-    private void Requeue(List<(Packed Packed, string Code, Exception? Error)> retry, long now)
-    {
-        if (retry.Count == 0)
+        if (!_router.Stale || _router.Refreshing || now < _router.RefreshNotBefore)
         {
             return;
         }
-        // Group by shard keeping request order, so each shard gets its failed records back in their original order.
-        var byShard = new Dictionary<ShardState, List<UserRecord>>();
-        var throttled = new HashSet<ShardState>();
-        foreach (var (p, code, error) in retry)
+        if (!_router.HaveMap && _router.Unassigned.Count == 0)
         {
-            _metrics.Retries.Add(1, _metrics.StreamTag, new("error", code));
-            if (IsThrottle(code))
-            {
-                _metrics.Throttles.Add(1, _metrics.StreamTag);
-                throttled.Add(p.Shard);
-            }
-            if (!byShard.TryGetValue(p.Shard, out var list))
-            {
-                byShard[p.Shard] = list = [];
-            }
-            foreach (var r in p.Records)
-            {
-                r.LastErrorCode = code;
-                r.LastError = error ?? new KinesisServiceException("PutRecords", code, "record failed", null, System.Net.HttpStatusCode.OK);
-                if (r.Deadline <= now)
-                {
-                    FailExpired(r);
-                }
-                else
-                {
-                    list.Add(r);
-                }
-            }
+            return; // nothing to send yet: don't call ListShards for an idle producer
         }
-        foreach (var shard in throttled)
-        {
-            shard.Limiter.OnThrottled(now);
-        }
-        foreach (var (shard, records) in byShard)
-        {
-            if (records.Count == 0)
-            {
-                continue;
-            }
-            if (shard.Removed)
-            {
-                ResetKeyless(records);
-                _unassigned.PushFrontRange(records);
-                continue;
-            }
-            int attempts = records.Max(r => r.Attempts);
-            long backoff = now + ToTicks(Backoff(attempts));
-            shard.NotBefore = Math.Max(shard.NotBefore, backoff);
-            shard.Pending.PushFrontRange(records);
-            foreach (var r in records)
-            {
-                shard.PendingBytes += EstimateAggregatedSize(r);
-            }
-        }
+        _router.Refreshing = true;
+        _refreshing = true;
+        _ = Task.Run(LoadMapAsync);
     }
 
-    /// <summary>Exponential backoff with "equal jitter": half fixed, half random.</summary>
-    private TimeSpan Backoff(int attempt)
+    private async Task LoadMapAsync()
     {
-        double min = _options.RetryMinBackoff.TotalMilliseconds;
-        double max = _options.RetryMaxBackoff.TotalMilliseconds;
-        double cap = Math.Min(max, min * Math.Pow(2, Math.Clamp(attempt - 1, 0, 30)));
-        return TimeSpan.FromMilliseconds((cap / 2) + (_random.NextDouble() * cap / 2));
-    }
-
-    private void Delivered(Packed p, string shardId, string sequenceNumber, long now)
-    {
-        bool aggregated = p.Records.Length > 1;
-        _metrics.KinesisRecords.Add(1, _metrics.StreamTag);
-        _metrics.KinesisBytes.Add(p.Data.Length + Encoding.UTF8.GetByteCount(p.PartitionKey), _metrics.StreamTag);
-        _metrics.AggregationRatio.Record(p.Records.Length, _metrics.StreamTag);
-        long bytes = 0;
-        for (int i = 0; i < p.Records.Length; i++)
-        {
-            var r = p.Records[i];
-            bytes += r.Length;
-            _metrics.BufferedTime.Record(ToMilliseconds(now - r.EnqueuedAt), _metrics.StreamTag);
-            r.Completion.TrySetResult(new SendResult(shardId, sequenceNumber, aggregated ? i : null, r.Attempts));
-            Release(r);
-        }
-        _metrics.UserRecords.Add(p.Records.Length, _metrics.StreamTag);
-        _metrics.UserBytes.Add(bytes, _metrics.StreamTag);
-    }
-
-    private void Fail(UserRecord r, DeliveryFailureReason reason, string message, string? code, Exception? error, bool onLoop)
-    {
-        var exception = new RecordDeliveryException(reason, message, _options.StreamName, r.OriginalPartitionKey, r.OriginalExplicitHashKey,
-            r.Data.ToArray(), r.Attempts, null, code, error);
-        _metrics.Failures.Add(1, _metrics.StreamTag, new("reason", reason.ToString()));
-        InvokeFailureHandler(exception);
-        r.Completion.TrySetException(exception);
-        if (onLoop)
-        {
-            Release(r);
-        }
-        else
-        {
-            _gate.Release(r.GateBytes);
-            r.ReturnBuffer();
-        }
-    }
-
-    private void Release(UserRecord r)
-    {
-        _outstanding--;
-        _gate.Release(r.GateBytes);
-        r.ReturnBuffer();
-        if (_flushWaiters.Count > 0)
-        {
-            for (int i = _flushWaiters.Count - 1; i >= 0; i--)
-            {
-                var f = _flushWaiters[i];
-                if (r.Id <= f.MaxId && --f.Remaining == 0)
-                {
-                    f.Completion.TrySetResult();
-                    _flushWaiters.RemoveAt(i);
-                }
-            }
-        }
-    }
-
-    private void InvokeFailureHandler(RecordDeliveryException exception)
-    {
-        if (_options.FailureHandler is not { } handler)
-        {
-            return;
-        }
+        var limit = _options.RecordTtl < MapCallLimit ? _options.RecordTtl : MapCallLimit;
+        using var deadline = new CancellationTokenSource(limit, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, _shutdown.Token);
         try
         {
-            handler(exception);
+            Post(new MapResult(await _client.GetShardMapAsync(_options.StreamName, linked.Token).ConfigureAwait(false), null));
         }
         catch (Exception ex)
         {
-            _metrics.Failures.Add(1, _metrics.StreamTag, new("reason", "FailureHandlerThrew"));
-            _logger.LogError(ex, "FailureHandler threw for a record of stream {Stream}", _options.StreamName);
+            Post(new MapResult(null, ex));
         }
     }
+
+    private void OnMapResult(MapResult m)
+    {
+        _router.Refreshing = false;
+        _refreshing = false;
+        long now = _time.GetTimestamp();
+        if (m.Map is null)
+        {
+            _router.RefreshFailures++;
+            _router.RefreshNotBefore = now + ToTicks(_retrier.Backoff(_router.RefreshFailures));
+            var error = KinesisErrors.Classify(m.Error!);
+            if (error.Cause == KinesisErrorCause.NotFound)
+            {
+                _logger.LogWarning("Stream {Stream} not found; failing buffered records", _options.StreamName);
+                _router.Drop();
+                FailEverything(DeliveryFailureReason.StreamNotFound, $"Stream '{_options.StreamName}' does not exist: {error.Code}.", m.Error, error.Code);
+            }
+            else if (error.IsPermanent)
+            {
+                _logger.LogError("ListShards for stream {Stream} was refused ({Cause}: {Code}); failing buffered records", _options.StreamName, error.Cause, error.Code);
+                FailEverything(DeliveryFailureReason.Rejected, $"Kinesis refused ListShards for stream '{_options.StreamName}' ({error.Cause}): {error.Code}.", m.Error, error.Code);
+            }
+            else
+            {
+                _logger.LogWarning("ListShards for stream {Stream} failed ({Code}); will retry", _options.StreamName, error.Code);
+                foreach (var r in _router.Held())
+                {
+                    r.LastError = m.Error;
+                    r.LastErrorCode = error.Code;
+                }
+            }
+            return;
+        }
+        _router.RefreshNotBefore = now + _time.TimestampFrequency; // at most one refresh per second
+        int moved = _router.Reconcile(m.Map, now);
+        if (moved > 0)
+        {
+            _logger.LogInformation("Shard map of {Stream} changed; re-routing {Count} buffered records", _options.StreamName, moved);
+        }
+    }
+
+    private void FailEverything(DeliveryFailureReason reason, string message, Exception? error, string? code)
+    {
+        foreach (var r in _router.TakeAll())
+        {
+            _ledger.Fail(r, reason, message, code ?? r.LastErrorCode, error);
+        }
+    }
+
+    // ------------------------------------------------------------------ timer
 
     private void ScheduleWake(long now)
     {
         long next = long.MaxValue;
-        if (_unassigned.Count > 0)
+        var unassigned = _router.Unassigned;
+        if (unassigned.Count > 0)
         {
-            next = Math.Min(next, _unassigned.Front.Deadline);
-            if (_mapStale && !_refreshing)
-            {
-                next = Math.Min(next, _refreshNotBefore);
-            }
+            next = Math.Min(next, unassigned.Front.Deadline);
         }
-        foreach (var s in _shards)
+        if (_router.Stale && !_router.Refreshing && (unassigned.Count > 0 || _router.HaveMap))
+        {
+            next = Math.Min(next, _router.RefreshNotBefore);
+        }
+        foreach (var s in _router.Shards)
         {
             if (s.Pending.Count == 0)
             {
@@ -1184,6 +578,10 @@ public sealed partial class KinesisProducer : IKinesisProducer
             }
             var head = s.Pending.Front;
             next = Math.Min(next, head.Deadline);
+            if (s.AwaitingMap)
+            {
+                continue; // the map refresh wakes the loop
+            }
             if (s.NotBefore > now)
             {
                 next = Math.Min(next, s.NotBefore);
@@ -1219,12 +617,14 @@ public sealed partial class KinesisProducer : IKinesisProducer
             return;
         }
         _timerDue = next;
-        _timer.Change(TimeSpan.FromSeconds((double)(next - now) / _time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+        _timer.Change(ToSpan(next - now), Timeout.InfiniteTimeSpan);
     }
+
+    // ------------------------------------------------------------------ metrics callbacks
 
     private IEnumerable<Measurement<double>> ObserveRateFactors()
     {
-        foreach (var s in _shardsSnapshot)
+        foreach (var s in _router.Snapshot)
         {
             yield return new Measurement<double>(s.Limiter.Factor, _metrics.StreamTag, new("shard", s.ShardId));
         }
@@ -1232,47 +632,17 @@ public sealed partial class KinesisProducer : IKinesisProducer
 
     private IEnumerable<Measurement<long>> ObserveHotKeys()
     {
-        foreach (var key in GetHotKeys())
+        // Ranks only: a partition key is often a user id, and metric backends keep tags forever.
+        int rank = 0;
+        foreach (var key in _hotKeys?.Top(_options.HotKeyCount) ?? [])
         {
-            yield return new Measurement<long>(key.Count, _metrics.StreamTag, new("partition_key", key.PartitionKey));
+            yield return new Measurement<long>(key.Count, _metrics.StreamTag, new("rank", ++rank));
         }
     }
 
     // ------------------------------------------------------------------ loop messages
 
-    private sealed class Packed(ShardState shard, UserRecord[] records, byte[]? rentedBuffer, ReadOnlyMemory<byte> data, string partitionKey, string? explicitHashKey)
-    {
-        public ShardState Shard { get; } = shard;
-        public UserRecord[] Records { get; } = records;
-        public byte[]? RentedBuffer { get; } = rentedBuffer;
-        public ReadOnlyMemory<byte> Data { get; } = data;
-        public string PartitionKey { get; } = partitionKey;
-        public string? ExplicitHashKey { get; } = explicitHashKey;
-    }
-
-    private sealed class Batch
-    {
-        public List<Packed> Entries { get; } = [];
-        public List<ShardState> Shards { get; } = [];
-        public long Bytes { get; private set; }
-
-        public void Add(Packed packed, long size)
-        {
-            Entries.Add(packed);
-            Bytes += size;
-        }
-    }
-
-    private sealed record BatchResult(Batch Batch, PutRecordsResponse? Response, Exception? Error, long ElapsedTicks);
-
     private sealed record MapResult(ShardMap? Map, Exception? Error);
-
-    private sealed class FlushWaiter
-    {
-        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public long MaxId { get; set; }
-        public long Remaining { get; set; }
-    }
 
     private sealed class StopCommand
     {

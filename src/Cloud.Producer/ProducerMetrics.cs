@@ -40,8 +40,13 @@ public static class ProducerMetricNames
     public const string BufferedBytes = "cloud.producer.buffered_bytes";
     /// <summary>Observable gauge: current per-shard rate factor of the AIMD limiter (1 = configured RateLimit), tag <c>shard</c>.</summary>
     public const string RateFactor = "cloud.producer.rate_factor";
-    /// <summary>Observable gauge: estimated records of the hottest partition keys (top-K sketch), tag <c>partition_key</c>.</summary>
+    /// <summary>Observable gauge: estimated records of the hottest partition keys (top-K sketch), tag <c>rank</c> (1 = hottest).
+    /// No tag carries the key itself: keys can be personal data. <see cref="KinesisProducer.GetHotKeys"/> reports them.</summary>
     public const string HotKeyRecords = "cloud.producer.hot_key.records";
+    /// <summary>Counter: aggregates written to another shard than predicted (a reshard raced the map) and re-sent.</summary>
+    public const string WrongShardAggregates = "cloud.producer.wrong_shard_aggregates";
+    /// <summary>Counter: user records re-sent after a durable wrong-shard write (duplicates for readers that keep such aggregates).</summary>
+    public const string Duplicates = "cloud.producer.duplicates";
 }
 
 /// <summary>The producer's instruments.</summary>
@@ -80,6 +85,8 @@ internal sealed class ProducerMetrics : IDisposable
         _meter.CreateObservableGauge(ProducerMetricNames.BufferedRecords, () => new Measurement<long>(bufferedRecords(), tags), "{record}", "Records buffered.");
         _meter.CreateObservableGauge(ProducerMetricNames.BufferedBytes, () => new Measurement<long>(bufferedBytes(), tags), "By", "Bytes buffered.");
         _meter.CreateObservableGauge(ProducerMetricNames.RateFactor, rateFactors, "1", "AIMD rate factor per shard.");
+        WrongShard = _meter.CreateCounter<long>(ProducerMetricNames.WrongShardAggregates, "{record}", "Aggregates written to an unpredicted shard and re-sent.");
+        Duplicates = _meter.CreateCounter<long>(ProducerMetricNames.Duplicates, "{record}", "User records re-sent after a wrong-shard write.");
         _meter.CreateObservableGauge(ProducerMetricNames.HotKeyRecords, hotKeys, "{record}", "Hottest partition keys (top-K sketch).");
     }
 
@@ -97,6 +104,8 @@ internal sealed class ProducerMetrics : IDisposable
     public Histogram<double> BufferedTime { get; }
     public Histogram<double> AggregationRatio { get; }
     public Histogram<double> CompressionRatio { get; }
+    public Counter<long> WrongShard { get; }
+    public Counter<long> Duplicates { get; }
 
     public void Dispose()
     {

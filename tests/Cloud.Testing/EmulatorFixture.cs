@@ -1,3 +1,4 @@
+using Amazon.Kinesis;
 using Amazon.DynamoDBv2;
 using Amazon.Runtime;
 using Cloud.Emulators;
@@ -73,19 +74,20 @@ public sealed class EmulatorFixture : IAsyncLifetime
     }
 
     /// <summary>
-    /// A Kinesis client (ours, SigV4-signed with the dummy credentials) for the fixture's endpoint.
-    /// Dispose it when done; <paramref name="configure"/> may adjust retries, timeouts, etc.
+    /// AWS's own Kinesis client for the fixture's endpoint with the dummy credentials. Dispose it when done;
+    /// <paramref name="configure"/> may adjust retries, timeouts, etc.
     /// </summary>
-    public KinesisClient CreateKinesisClient(Action<KinesisClientOptions>? configure = null)
+    public AmazonKinesisClient CreateKinesisClient(Action<KinesisConnectionOptions>? configure = null)
     {
-        var options = new KinesisClientOptions
+        var options = new KinesisConnectionOptions
         {
             ServiceUrl = KinesisEndpoint,
             Region = Region,
             Credentials = Credentials,
+            MaxErrorRetry = 2,
         };
         configure?.Invoke(options);
-        return new KinesisClient(options);
+        return KinesisClientFactory.Create(options);
     }
 
     /// <summary>A short unique resource name (stream, table) valid for Kinesis and DynamoDB: <c>prefix-xxxxxxxxxx</c>.</summary>

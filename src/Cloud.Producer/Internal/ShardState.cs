@@ -1,8 +1,9 @@
+using Cloud.Kinesis;
 using Cloud.Records;
 
 namespace Cloud.Producer.Internal;
 
-/// <summary>Producer-side state of one open shard. Owned by the producer loop.</summary>
+/// <summary>One open shard as the producer sees it: its range, queue, limiter and send state. Loop-owned.</summary>
 internal sealed class ShardState
 {
     public ShardState(ShardRange range, ShardRateLimiter limiter)
@@ -16,28 +17,60 @@ internal sealed class ShardState
 
     public string ShardId => Range.ShardId;
 
-    /// <summary>Explicit hash key (and partition key) given to keyless records balanced onto this shard.</summary>
     public string KeylessKey { get; set; }
 
     public ShardRateLimiter Limiter { get; }
 
     public RecordDeque Pending { get; } = new();
 
-    /// <summary>Sum of the pending records' estimated sizes inside an aggregate.</summary>
-    public long PendingBytes { get; set; }
+    /// <summary>Estimated aggregated size of <see cref="Pending"/>.</summary>
+    public long PendingBytes { get; private set; }
 
-    /// <summary>Requests in flight that carry records of this shard.</summary>
     public int InFlight { get; set; }
 
-    /// <summary>Retry backoff: nothing is sent to this shard before this timestamp.</summary>
+    /// <summary>Retry backoff: nothing is sent before this time.</summary>
     public long NotBefore { get; set; }
 
-    /// <summary>When the rate limiter next has room for the head record.</summary>
+    /// <summary>Rate limit: the next record does not fit the bucket before this time.</summary>
     public long BlockedUntil { get; set; }
 
-    /// <summary>No longer open in the current shard map.</summary>
+    /// <summary>An aggregate of this shard landed on another shard: hold the queue until the map is refreshed.</summary>
+    public bool AwaitingMap { get; set; }
+
     public bool Removed { get; set; }
 
-    /// <summary>Records assigned so far (for balance metrics and tests).</summary>
     public long AssignedRecords { get; set; }
+
+    public void Enqueue(UserRecord r)
+    {
+        Pending.PushBack(r);
+        PendingBytes += EstimatedSize(r);
+    }
+
+    public void EnqueueFront(List<UserRecord> records)
+    {
+        Pending.PushFrontRange(records);
+        foreach (var r in records)
+        {
+            PendingBytes += EstimatedSize(r);
+        }
+    }
+
+    public UserRecord Dequeue()
+    {
+        var r = Pending.PopFront();
+        PendingBytes -= EstimatedSize(r);
+        return r;
+    }
+
+    public void DrainTo(List<UserRecord> target)
+    {
+        while (Pending.Count > 0)
+        {
+            target.Add(Pending.PopFront());
+        }
+        PendingBytes = 0;
+    }
+
+    private static long EstimatedSize(UserRecord r) => r.Length + 8 + (r.ExplicitHashKey is null ? 0 : 2);
 }
