@@ -1,3 +1,4 @@
+using Cloud.Testing.Kinesis;
 namespace Cloud.EventSourceMapping.Tests;
 
 public class OptionsTests
@@ -78,6 +79,6 @@ public class OptionsTests
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         Assert.Throws<EventSourceMappingOptionsException>(() => new LocalEventSourceMapping(
-            new EventSourceMappingOptions { StreamName = "s", BatchSize = 0 }, new FakeKinesisClient(time), (s, _) => Task.FromResult(s), new InMemoryCheckpointStore(), time));
+            new EventSourceMappingOptions { StreamName = "s", BatchSize = 0 }, new FakeKinesis(time), (s, _) => Task.FromResult(s), new InMemoryCheckpointStore(), time));
     }
 }
