@@ -23,11 +23,23 @@ public sealed record StreamRecord(string SequenceNumber, string PartitionKey, Re
         return new StreamRecord(record.SequenceNumber, record.PartitionKey ?? "", data, ToUtc(record.ApproximateArrivalTimestamp));
     }
 
-    /// <summary>The SDK's timestamps are UTC; an unspecified kind is read as UTC, a local one converted.</summary>
-    internal static DateTimeOffset ToUtc(DateTime? time) => time switch
+    /// <summary>
+    /// The SDK's timestamps are UTC (an unspecified kind is read as UTC, a local one converted), rounded to the
+    /// millisecond: Kinesis stamps arrival to the millisecond, and the SDK's epoch-seconds double can land a tick
+    /// below it (…142.9998 for …143).
+    /// </summary>
+    internal static DateTimeOffset ToUtc(DateTime? time)
     {
-        null => DateTimeOffset.UnixEpoch,
-        { Kind: DateTimeKind.Local } t => new DateTimeOffset(t.ToUniversalTime(), TimeSpan.Zero),
-        { } t => new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc), TimeSpan.Zero),
-    };
+        if (time is not { } t)
+        {
+            return DateTimeOffset.UnixEpoch;
+        }
+        var utc = t.Kind switch
+        {
+            DateTimeKind.Local => t.ToUniversalTime(),
+            _ => DateTime.SpecifyKind(t, DateTimeKind.Utc),
+        };
+        long ms = (long)Math.Round((utc - DateTime.UnixEpoch).TotalMilliseconds, MidpointRounding.AwayFromZero);
+        return DateTimeOffset.FromUnixTimeMilliseconds(ms);
+    }
 }

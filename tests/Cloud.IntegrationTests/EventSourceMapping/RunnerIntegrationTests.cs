@@ -18,7 +18,7 @@ public sealed class RunnerIntegrationTests(EmulatorFixture fixture) : IDisposabl
     public async Task Event_JSON_deserializes_with_the_consumer_models()
     {
         var stream = await _s.CreateStreamAsync("esm-json", 1);
-        var put = await _s.Kinesis.PutRecordAsync(new Cloud.Kinesis.Model.PutRecordRequest { StreamName = stream, PartitionKey = "user-1", Data = Encoding.UTF8.GetBytes("""{"n":1}""") });
+        var put = await _s.Kinesis.PutRecordAsync(new Amazon.Kinesis.Model.PutRecordRequest { StreamName = stream, PartitionKey = "user-1", Data = new MemoryStream(Encoding.UTF8.GetBytes("""{"n":1}""")) });
         var events = new List<KinesisTimeWindowEvent>();
         var options = _s.Options(stream, o => { o.TumblingWindowInSeconds = 60; o.Region = fixture.Region; });
         await using var mapping = new LocalEventSourceMapping(options, _s.Kinesis, async (input, ct) =>
@@ -121,7 +121,7 @@ public sealed class RunnerIntegrationTests(EmulatorFixture fixture) : IDisposabl
     {
         var stream = await _s.CreateStreamAsync("esm-poison", 2);
         await _s.PutCountersAsync(stream, keys: 6, perKey: 20);
-        var poison = await _s.Kinesis.PutRecordAsync(new Cloud.Kinesis.Model.PutRecordRequest { StreamName = stream, PartitionKey = "key-3", Data = "poison"u8.ToArray() });
+        var poison = await _s.Kinesis.PutRecordAsync(new Amazon.Kinesis.Model.PutRecordRequest { StreamName = stream, PartitionKey = "key-3", Data = new MemoryStream("poison"u8.ToArray()) });
         await _s.PutCountersAsync(stream, keys: 6, perKey: 20, startAt: 20);
         var destination = new DynamoDbOnFailureDestination(_s.Dynamo, EmulatorFixture.UniqueName("esm-dlq"));
         var options = _s.Options(stream, o =>
