@@ -36,11 +36,17 @@ public sealed class ConsumersStack : Stack
         AggregatorFailures = FailureQueue("AggregatorFailures", $"{name}-aggregator-failures");
         ForgetFailures = FailureQueue("ForgetFailures", $"{name}-forget-failures");
 
-        Aggregator = NewFunction("Aggregator", $"{name}-aggregator", FunctionProject.Aggregator, config.AggregatorFunction, deps.Assets,
-            new Dictionary<string, string>
-            {
-                ["AGGREGATES_TABLE"] = deps.Aggregates.Table.TableName,
-            });
+        var aggregatorEnvironment = new Dictionary<string, string>
+        {
+            ["AGGREGATES_TABLE"] = deps.Aggregates.Table.TableName,
+        };
+        if (config.AggregatorFunction.KeyField is { } keyField)
+        {
+            // The same key the local runner (cloud pipeline) aggregates by when it reads cdk.json.
+            aggregatorEnvironment["KEY_FIELD"] = keyField;
+        }
+
+        Aggregator = NewFunction("Aggregator", $"{name}-aggregator", FunctionProject.Aggregator, config.AggregatorFunction, deps.Assets, aggregatorEnvironment);
 
         // The privacy runtime takes the master key as "kms:<key id or ARN>" (PrivacyOptions.MasterKeyVariable).
         Forget = NewFunction("Forget", $"{name}-forget", FunctionProject.Forget, config.ForgetFunction, deps.Assets,
