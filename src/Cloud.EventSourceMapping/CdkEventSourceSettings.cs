@@ -43,6 +43,9 @@ public sealed record CdkEventSourceSettings
     /// <summary>startingPosition (TRIM_HORIZON or LATEST).</summary>
     public string? StartingPosition { get; init; }
 
+    /// <summary>efoConsumer: read through this enhanced fan-out consumer (<see cref="EventSourceMappingOptions.ConsumerName"/>).</summary>
+    public string? EfoConsumer { get; init; }
+
     /// <summary>The aggregation key field (<c>cloud:aggregatorFunction.keyField</c>), or null.</summary>
     public string? KeyField { get; init; }
 
@@ -94,6 +97,7 @@ public sealed record CdkEventSourceSettings
                 BisectBatchOnError = Bool(esm, "bisectBatchOnError", problems),
                 ReportBatchItemFailures = Bool(esm, "reportBatchItemFailures", problems),
                 StartingPosition = String(esm, EventSourceKey, "startingPosition", problems),
+                EfoConsumer = String(esm, EventSourceKey, "efoConsumer", problems),
                 KeyField = String(function, FunctionKey, "keyField", problems),
             };
             if (settings.MaxRecordAgeSeconds is > -1 and < 60)
@@ -147,6 +151,10 @@ public sealed record CdkEventSourceSettings
             {
                 options.FunctionResponseTypes.Add(EventSourceMappingOptions.ReportBatchItemFailures);
             }
+        }
+        if (EfoConsumer is { } consumer)
+        {
+            options.ConsumerName = consumer;
         }
         if (StartingPosition is { } start)
         {

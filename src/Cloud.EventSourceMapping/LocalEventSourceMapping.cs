@@ -159,6 +159,11 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
             _streamArn = summary.StreamDescriptionSummary.StreamARN;
         }
         var start = await ResolveStartAsync(mappingId, cancellationToken).ConfigureAwait(false);
+        string? consumerArn = null;
+        if (_options.ConsumerName is { } consumerName)
+        {
+            consumerArn = await StreamConsumers.EnsureActiveAsync(_kinesis, _streamArn!, consumerName, _time, _logger, cancellationToken).ConfigureAwait(false);
+        }
         var checkpoints = await _checkpoints.LoadAsync(mappingId, cancellationToken).ConfigureAwait(false);
         var finished = new HashSet<string>(checkpoints.Values.Where(c => c.Finished).Select(c => c.ShardId), StringComparer.Ordinal);
         var workers = new Dictionary<string, Task>(StringComparer.Ordinal);
@@ -202,7 +207,9 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
                     }
                     var source = new EventSource(_streamArn, shard.ShardId, _options.Region, _options.InvokeIdentityArn);
                     var checkpoint = checkpoints.GetValueOrDefault(shard.ShardId);
-                    var reader = new PollingShardReader(_kinesis, streamName, shard.ShardId, start, checkpoint?.SequenceNumber, _options.PollInterval, _time, _logger);
+                    IShardReader reader = consumerArn is null
+                        ? new PollingShardReader(_kinesis, streamName, shard.ShardId, start, checkpoint?.SequenceNumber, _options.PollInterval, _time, _logger)
+                        : new EnhancedFanOutShardReader(_kinesis, streamName, consumerArn, shard.ShardId, start, checkpoint?.SequenceNumber, _options.SubscriptionLifetime, _options.RetryDelay, _time, _logger);
                     var worker = new ShardWorker(context, source, reader, mappingId, checkpoint);
                     workers[shard.ShardId] = worker.RunAsync(stopWorkers.Token);
                 }

@@ -109,7 +109,7 @@ internal sealed class ShardWorker
                 PublishLag();
                 if (caughtUp)
                 {
-                    await Task.Delay(options.PollInterval, Time, cancellationToken).ConfigureAwait(false);
+                    await _reader.WaitAsync(options.PollInterval, cancellationToken).ConfigureAwait(false);
                 }
                 continue;
             }
@@ -120,7 +120,7 @@ internal sealed class ShardWorker
                 if (caughtUp)
                 {
                     var wait = _batches.TimeLeft(now);
-                    await Task.Delay(wait < options.PollInterval ? wait : options.PollInterval, Time, cancellationToken).ConfigureAwait(false);
+                    await _reader.WaitAsync(wait < options.PollInterval ? wait : options.PollInterval, cancellationToken).ConfigureAwait(false);
                 }
                 continue;
             }

@@ -21,6 +21,12 @@ internal interface IShardReader : IAsyncDisposable
     /// <summary>The next records after everything returned so far (at most <paramref name="maxRecords"/>).</summary>
     /// <exception cref="Amazon.Kinesis.AmazonKinesisException">A permanent error (missing stream, access denied): the mapping stops.</exception>
     Task<ShardRead> ReadAsync(int maxRecords, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Waits before the next read when the shard was caught up: polling sleeps <paramref name="max"/>; a push reader
+    /// returns as soon as records arrive.
+    /// </summary>
+    Task WaitAsync(TimeSpan max, CancellationToken cancellationToken);
 }
 
 /// <summary>Where a shard without checkpoint starts.</summary>
@@ -94,6 +100,8 @@ internal sealed class PollingShardReader : IShardReader
         var behind = response.MillisBehindLatest;
         return new ShardRead(records, behind, CaughtUp: records.Count == 0 && (behind ?? 0) == 0, Ended: _ended);
     }
+
+    public Task WaitAsync(TimeSpan max, CancellationToken cancellationToken) => Task.Delay(max, _time, cancellationToken);
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

@@ -117,6 +117,31 @@ public sealed class RunnerIntegrationTests(EmulatorFixture fixture) : IDisposabl
     }
 
     [Fact]
+    public async Task Enhanced_fan_out_registers_its_consumer_and_keeps_per_key_order_across_renewed_subscriptions_and_a_split()
+    {
+        var stream = await _s.CreateStreamAsync("esm-efo", 1);
+        // A 2-second subscription lifetime makes the reader resubscribe (from the last record) many times in the test.
+        var options = _s.Options(stream, o => { o.BatchSize = 25; o.ConsumerName = "esm-efo-consumer"; o.SubscriptionLifetime = TimeSpan.FromSeconds(2); });
+        await using var mapping = new LocalEventSourceMapping(options, _s.Kinesis, _s.Recorder(), _s.Store(options));
+        await mapping.StartAsync();
+        await _s.PutCountersAsync(stream, keys: 8, perKey: 20);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var parent = await _s.SplitFirstOpenShardAsync(stream);
+        await _s.PutCountersAsync(stream, keys: 8, perKey: 20, startAt: 20);
+        var total = _s.Written.Count;
+        await RunnerTestSupport.WaitUntilAsync(() => _s.Handled.Count >= total, Patience, "all handled", mapping);
+
+        foreach (var (key, order) in _s.ExpectedOrderByKey())
+        {
+            Assert.Equal(order, _s.CountersByKey()[key]);
+        }
+        Assert.Equal(total, _s.Handled.Count); // nothing twice
+        var consumer = await _s.Kinesis.DescribeStreamConsumerAsync(new Amazon.Kinesis.Model.DescribeStreamConsumerRequest { StreamARN = mapping.StreamArn, ConsumerName = "esm-efo-consumer" });
+        Assert.Equal(Amazon.Kinesis.ConsumerStatus.ACTIVE, consumer.ConsumerDescription.ConsumerStatus);
+        await RunnerTestSupport.WaitUntilAsync(() => mapping.GetLag().Any(l => l.ShardId == parent && l.Finished), Patience, "parent finished", mapping);
+    }
+
+    [Fact]
     public async Task A_poison_record_goes_to_the_on_failure_destination_and_all_others_are_processed()
     {
         var stream = await _s.CreateStreamAsync("esm-poison", 2);
