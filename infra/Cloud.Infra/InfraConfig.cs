@@ -36,6 +36,10 @@ public sealed record EventSourceSettings
 
     /// <summary>TRIM_HORIZON or LATEST. <value>The default value is TRIM_HORIZON.</value></summary>
     public string StartingPosition { get; init; } = "TRIM_HORIZON";
+
+    /// <summary>Name of an enhanced fan-out consumer the mapping reads through (created with the stack, with the
+    /// function's SubscribeToShard grant); null = shared-throughput polling. <value>The default value is null.</value></summary>
+    public string? EfoConsumer { get; init; }
 }
 
 /// <summary>Lambda function sizing.</summary>
@@ -287,7 +291,13 @@ public sealed partial record InfraConfig
     private static EventSourceSettings ReadEventSource(ConfigReader r, JsonNode? node, string path, EventSourceSettings d)
     {
         var o = r.Object(node, path, "batchSize", "maxBatchingWindowSeconds", "bisectBatchOnError", "retryAttempts", "maxRecordAgeSeconds",
-            "reportBatchItemFailures", "tumblingWindowSeconds", "parallelizationFactor", "startingPosition");
+            "reportBatchItemFailures", "tumblingWindowSeconds", "parallelizationFactor", "startingPosition", "efoConsumer");
+        string? efo = o.ContainsKey("efoConsumer") ? r.String(o, path, "efoConsumer", "") : null;
+        if (efo is not null && (efo.Length is < 1 or > 128 || !efo.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-')))
+        {
+            r.Add(path + ".efoConsumer", $"must be 1-128 characters of [a-zA-Z0-9_.-], got '{efo}'.");
+            efo = null;
+        }
         var s = new EventSourceSettings
         {
             BatchSize = r.Int(o, path, "batchSize", d.BatchSize, 1, 10_000),
@@ -299,6 +309,7 @@ public sealed partial record InfraConfig
             TumblingWindowSeconds = r.Int(o, path, "tumblingWindowSeconds", d.TumblingWindowSeconds, 0, 900),
             ParallelizationFactor = r.Int(o, path, "parallelizationFactor", d.ParallelizationFactor, 1, 10),
             StartingPosition = r.String(o, path, "startingPosition", d.StartingPosition, "TRIM_HORIZON", "LATEST"),
+            EfoConsumer = efo,
         };
         if (s.MaxRecordAgeSeconds is > -1 and < 60)
         {

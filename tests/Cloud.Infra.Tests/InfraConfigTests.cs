@@ -118,6 +118,7 @@ public class InfraConfigTests
         Assert.Equal(deployed.ReportBatchItemFailures, options.ReportsBatchItemFailures);
         Assert.Equal(deployed.StartingPosition == "LATEST", options.StartingPosition == Cloud.EventSourceMapping.StartingPosition.Latest);
         Assert.Equal(config.AggregatorFunction.KeyField, local.KeyField);
+        Assert.Equal(deployed.EfoConsumer, options.ConsumerName);
         options.Validate();
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Amazon.CDK;
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.Kinesis;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Lambda.EventSources;
 using Amazon.CDK.AWS.Logs;
@@ -146,6 +148,33 @@ public sealed class ConsumersStack : Stack
 
         var source = new KinesisEventSource(stream, props);
         function.AddEventSource(source);
+        if (s.EfoConsumer is { } consumerName)
+        {
+            ReadThroughConsumer(function, stream, consumerName);
+        }
+
         return source;
+    }
+
+    /// <summary>
+    /// Enhanced fan-out: a stream consumer, the mapping's EventSourceArn set to it (CDK 2.160's KinesisEventSource
+    /// takes only a stream), and the function's SubscribeToShard/DescribeStreamConsumer grant on that consumer alone.
+    /// https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html (stream consumers).
+    /// </summary>
+    private static void ReadThroughConsumer(Function function, Stream stream, string consumerName)
+    {
+        var consumer = new CfnStreamConsumer(function.Stack, $"{function.Node.Id}Consumer", new CfnStreamConsumerProps
+        {
+            ConsumerName = consumerName,
+            StreamArn = stream.StreamArn,
+        });
+        var mapping = function.Node.FindAll().OfType<CfnEventSourceMapping>().Single();
+        mapping.AddPropertyOverride("EventSourceArn", consumer.AttrConsumerArn);
+        mapping.AddDependency(consumer);
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kinesis:SubscribeToShard", "kinesis:DescribeStreamConsumer"],
+            Resources = [consumer.AttrConsumerArn],
+        }));
     }
 }
