@@ -142,6 +142,48 @@ public sealed class RunnerIntegrationTests(EmulatorFixture fixture) : IDisposabl
     }
 
     [Fact]
+    public async Task The_enhanced_fan_out_stream_reader_reads_every_shard_parents_first_through_renewed_subscriptions()
+    {
+        // What `cloud consume STREAM --efo CONSUMER` reads with.
+        var stream = await _s.CreateStreamAsync("efo-read", 1);
+        await _s.PutCountersAsync(stream, keys: 6, perKey: 15);
+        await _s.SplitFirstOpenShardAsync(stream);
+        await _s.PutCountersAsync(stream, keys: 6, perKey: 15, startAt: 15);
+        var reader = new EnhancedFanOutStreamReader(_s.Kinesis, new EnhancedFanOutStreamReaderOptions
+        {
+            StreamName = stream,
+            ConsumerName = "efo-read-consumer",
+            SubscriptionLifetime = TimeSpan.FromSeconds(2),
+        });
+        var seen = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var shards = new HashSet<string>(StringComparer.Ordinal);
+        var count = 0;
+        using var timeout = new CancellationTokenSource(Patience);
+        await foreach (var e in reader.ReadAsync(timeout.Token))
+        {
+            foreach (var r in e.Records)
+            {
+                var text = Encoding.UTF8.GetString(r.Data.Span);
+                var key = text[..text.IndexOf(':', StringComparison.Ordinal)];
+                (seen.TryGetValue(key, out var list) ? list : seen[key] = []).Add(int.Parse(text[(key.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+                shards.Add(e.ShardId);
+                count++;
+            }
+            if (count >= _s.Written.Count)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(_s.Written.Count, count);
+        foreach (var (key, order) in _s.ExpectedOrderByKey())
+        {
+            Assert.Equal(order, seen[key]);
+        }
+        Assert.Equal(3, shards.Count);
+    }
+
+    [Fact]
     public async Task A_poison_record_goes_to_the_on_failure_destination_and_all_others_are_processed()
     {
         var stream = await _s.CreateStreamAsync("esm-poison", 2);
