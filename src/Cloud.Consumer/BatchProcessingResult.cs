@@ -6,8 +6,9 @@ namespace Cloud.Consumer;
 public sealed class BatchProcessingResult
 {
     internal BatchProcessingResult(StreamsEventResponse response, IReadOnlyList<RecordFailure> failures,
-        int recordCount, int succeededRecordCount, int handledUserRecordCount, string? lowestFailedSequenceNumber)
+        int recordCount, int succeededRecordCount, int handledUserRecordCount, string? lowestFailedSequenceNumber, int droppedByShardRange = 0)
     {
+        DroppedByShardRange = droppedByShardRange;
         Response = response;
         Failures = failures;
         RecordCount = recordCount;
@@ -33,6 +34,9 @@ public sealed class BatchProcessingResult
 
     /// <summary>The lowest failed parent sequence number, or null when the whole batch succeeded.</summary>
     public string? LowestFailedSequenceNumber { get; }
+
+    /// <summary>Aggregates dropped whole under <see cref="KinesisBatchProcessorOptions.KclShardRange"/> (the KCL's rule).</summary>
+    public int DroppedByShardRange { get; }
 
     /// <summary>True when every record succeeded.</summary>
     public bool IsSuccess => LowestFailedSequenceNumber is null;

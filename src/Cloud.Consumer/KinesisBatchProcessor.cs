@@ -78,6 +78,11 @@ public sealed class KinesisBatchProcessor
             try
             {
                 KinesisRecordReader.Decode(records[i], i, items, _options.Decoder, budget);
+                if (_options.KclShardRange is { } ranges && !KeptByKcl(records[i], items, before, ranges))
+                {
+                    items.RemoveRange(before, items.Count - before);
+                    run.DroppedByShardRange++;
+                }
                 run.Remaining[i] = items.Count - before;
             }
             catch (KinesisRecordDecodeException ex)
@@ -113,6 +118,22 @@ public sealed class KinesisBatchProcessor
         }
 
         return Complete(run, records);
+    }
+
+    /// <summary>The KCL's rule: an aggregate is kept only if every user record hashes into its shard's range.</summary>
+    private static bool KeptByKcl(KinesisEventRecord record, List<UserRecordContext> items, int start, Func<string, (UInt128 Start, UInt128 End)?> ranges)
+    {
+        if (record.ShardId is not { } shardId || ranges(shardId) is not { } range)
+        {
+            return true;
+        }
+        var decoded = new List<Cloud.Records.UserRecord>(items.Count - start);
+        for (int k = start; k < items.Count; k++)
+        {
+            var item = items[k];
+            decoded.Add(new Cloud.Records.UserRecord(item.PartitionKey, item.ExplicitHashKey, item.Data, item.SequenceNumber, item.SubSequenceNumber ?? 0, item.IsAggregated));
+        }
+        return Cloud.Records.KclShardFilter.Keeps(decoded, range.Start, range.End);
     }
 
     private string LaneKey(UserRecordContext item) =>
@@ -264,7 +285,7 @@ public sealed class KinesisBatchProcessor
         {
             BatchItemFailures = lowest is null ? [] : [new BatchItemFailure { ItemIdentifier = lowest }],
         };
-        return new BatchProcessingResult(response, run.Failures.ToArray(), records.Count, succeeded, run.Handled, lowest);
+        return new BatchProcessingResult(response, run.Failures.ToArray(), records.Count, succeeded, run.Handled, lowest, run.DroppedByShardRange);
     }
 
     private sealed class Run(int count)
@@ -273,5 +294,6 @@ public sealed class KinesisBatchProcessor
         public readonly bool[] Failed = new bool[count];
         public readonly ConcurrentQueue<RecordFailure> Failures = new();
         public int Handled;
+        public int DroppedByShardRange;
     }
 }

@@ -36,6 +36,15 @@ public sealed class KinesisBatchProcessorOptions
     /// <value>The default value is <see cref="Cloud.Records.RecordDecoder.Default"/> (32 MiB per record, 128 MiB per batch).</value>
     public Cloud.Records.RecordDecoder Decoder { get; init; } = Cloud.Records.RecordDecoder.Default;
 
+    /// <summary>
+    /// The KCL's shard-range rule, opt-in: given a record's shard id (from its <c>eventID</c>), the shard's hash key range.
+    /// An aggregate with any user record hashing outside that range is dropped whole, as the KCL's
+    /// <c>AggregatorUtil.deaggregate(records, startingHashKey, endingHashKey)</c> does, and counted in
+    /// <see cref="BatchProcessingResult.DroppedByShardRange"/>. Return null for an unknown shard (no check).
+    /// </summary>
+    /// <value>The default is null: every aggregate is kept.</value>
+    public Func<string, (UInt128 Start, UInt128 End)?>? KclShardRange { get; init; }
+
     /// <summary>Clock for <see cref="RecordTimeout"/>.</summary>
     /// <value>The default value is <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;

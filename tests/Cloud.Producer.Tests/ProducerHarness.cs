@@ -1,4 +1,5 @@
 using System.Text;
+using Cloud.Testing.Kinesis;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Cloud.Producer.Tests;
@@ -8,7 +9,7 @@ public sealed class ProducerHarness : IAsyncDisposable
 {
     public ProducerHarness(int shards = 4, Action<KinesisProducerOptions>? configure = null)
     {
-        Client = new FakeKinesisClient(shards);
+        Client = new FakeKinesis(shards, time: Time);
         Options = new KinesisProducerOptions { StreamName = Client.StreamName, RandomSeed = 42 };
         configure?.Invoke(Options);
         Producer = new KinesisProducer(Client, Options, Time, Meters);
@@ -19,7 +20,7 @@ public sealed class ProducerHarness : IAsyncDisposable
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
-    public FakeKinesisClient Client { get; }
+    public FakeKinesis Client { get; }
 
     public KinesisProducerOptions Options { get; }
 

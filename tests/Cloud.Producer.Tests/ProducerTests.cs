@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
-using Cloud.Kinesis;
+using Amazon.Kinesis;
+using Cloud.Testing.Kinesis;
 using Microsoft.Extensions.DependencyInjection;
 using static Cloud.Producer.Tests.ProducerHarness;
 
@@ -38,7 +39,7 @@ public class ProducerTests
             RetryMinBackoff = TimeSpan.FromSeconds(2),
             RetryMaxBackoff = TimeSpan.FromSeconds(1),
         };
-        var ex = Assert.Throws<ProducerOptionsValidationException>(() => new KinesisProducer(new FakeKinesisClient(1), o));
+        var ex = Assert.Throws<ProducerOptionsValidationException>(() => new KinesisProducer(new FakeKinesis(1), o));
         Assert.Equal(8, ex.Errors.Count);
         foreach (var name in new[] { "StreamName", "CollectionMaxCount", "CollectionMaxSize", "AggregationMaxSize", "RateLimit", "RecordTtl", "MaxBufferedRecords", "RetryMaxBackoff" })
         {
@@ -61,7 +62,7 @@ public class ProducerTests
         await h.DriveAsync(send, TimeSpan.FromMilliseconds(1));
         var result = await send;
         Assert.Single(h.Client.Requests);
-        Assert.Equal(FakeKinesisClient.ShardFor(await ShardsOf(h), FakeKinesisClient.HashOf("key-1", null)), result.ShardId);
+        Assert.Equal(ShardFor(await ShardsOf(h), FakeKinesis.HashOf("key-1", null)), result.ShardId);
         Assert.Equal(1, result.Attempts);
         Assert.False(result.IsAggregated);
     }
@@ -118,7 +119,7 @@ public class ProducerTests
             Assert.Equal($"value-{i}", System.Text.Encoding.UTF8.GetString(mine.Data));
             Assert.Equal($"user-{i % 37}", mine.PartitionKey);
             // Every sub-record belongs to the shard the aggregate landed on (KCL drops the others).
-            Assert.Equal(r.ShardId, FakeKinesisClient.ShardFor(shards, FakeKinesisClient.HashOf(mine.PartitionKey, mine.ExplicitHashKey)));
+            Assert.Equal(r.ShardId, ShardFor(shards, FakeKinesis.HashOf(mine.PartitionKey, mine.ExplicitHashKey)));
         }
     }
 
@@ -177,7 +178,7 @@ public class ProducerTests
         var shards = await ShardsOf(h);
         foreach (var (k, t) in sends)
         {
-            Assert.Equal(FakeKinesisClient.ShardFor(shards, FakeKinesisClient.HashOf(k, null)), (await t).ShardId);
+            Assert.Equal(ShardFor(shards, FakeKinesis.HashOf(k, null)), (await t).ShardId);
         }
     }
 
@@ -261,8 +262,8 @@ public class ProducerTests
         await using var h = new ProducerHarness(2, o => o.AggregationEnabled = false);
         h.Client.FailCall = call => call switch
         {
-            0 => new KinesisTransportException("PutRecords", new Uri("http://127.0.0.1:1"), "connection refused"),
-            1 => FakeKinesisClient.ServiceError("InternalFailure", System.Net.HttpStatusCode.InternalServerError),
+            0 => new HttpRequestException("connection refused"),
+            1 => FakeKinesis.ServiceError("InternalFailure", System.Net.HttpStatusCode.InternalServerError),
             _ => null,
         };
         var sends = Enumerable.Range(0, 50).Select(i => h.Producer.SendAsync(Bytes($"r{i}"), $"k{i}").AsTask()).ToArray();
@@ -279,12 +280,12 @@ public class ProducerTests
             o.RecordTtl = TimeSpan.FromSeconds(3);
             o.FailureHandler = failures.Add;
         });
-        h.Client.FailCall = _ => new KinesisTransportException("PutRecords", new Uri("http://127.0.0.1:1"), "connection refused");
+        h.Client.FailCall = _ => new HttpRequestException("connection refused");
         var send = h.Producer.SendAsync(Bytes("doomed"), "k").AsTask();
         await h.DriveAsync(send.ContinueWith(_ => { }, TaskScheduler.Default), TimeSpan.FromMilliseconds(50));
         var ex = await Assert.ThrowsAsync<RecordDeliveryException>(() => send);
         Assert.Equal(DeliveryFailureReason.TtlExpired, ex.Reason);
-        Assert.IsType<KinesisTransportException>(ex.InnerException);
+        Assert.IsType<HttpRequestException>(ex.InnerException);
         Assert.True(ex.Attempts >= 2);
         Assert.Equal("doomed", System.Text.Encoding.UTF8.GetString(ex.RecordData.Span));
         Assert.Same(ex, Assert.Single(failures));
@@ -360,7 +361,7 @@ public class ProducerTests
     public async Task Stream_missing_fails_records_with_stream_not_found()
     {
         await using var h = new ProducerHarness(1);
-        h.Client.ListShardsError = new KinesisServiceException("ListShards", "ResourceNotFoundException", "Stream test-stream not found", "r", System.Net.HttpStatusCode.BadRequest);
+        h.Client.ListShardsError = FakeKinesis.ServiceError("ResourceNotFoundException");
         var send = h.Producer.SendAsync(Bytes("x"), "k").AsTask();
         await h.DriveAsync(send.ContinueWith(_ => { }, TaskScheduler.Default), Ms10);
         var ex = await Assert.ThrowsAsync<RecordDeliveryException>(() => send);
@@ -374,8 +375,8 @@ public class ProducerTests
         await using var h = new ProducerHarness(1, o => o.AggregationEnabled = false);
         var first = h.Producer.SendAsync(Bytes("before"), "k").AsTask();
         await h.DriveAsync(first, Ms10);
-        h.Client.FailCall = _ => new KinesisServiceException("PutRecords", "ResourceNotFoundException", "Stream test-stream not found", "r", System.Net.HttpStatusCode.BadRequest);
-        h.Client.ListShardsError = new KinesisServiceException("ListShards", "ResourceNotFoundException", "Stream test-stream not found", "r", System.Net.HttpStatusCode.BadRequest);
+        h.Client.FailCall = _ => FakeKinesis.ServiceError("ResourceNotFoundException");
+        h.Client.ListShardsError = FakeKinesis.ServiceError("ResourceNotFoundException");
         var later = Enumerable.Range(0, 5).Select(i => h.Producer.SendAsync(Bytes($"after{i}"), "k").AsTask()).ToArray();
         await h.DriveAsync(Task.WhenAll(later).ContinueWith(_ => { }, TaskScheduler.Default), Ms10);
         Assert.True(first.IsCompletedSuccessfully);
@@ -390,10 +391,9 @@ public class ProducerTests
         await h.DriveAsync(warm, Ms10);
         Assert.Equal(1, h.Client.ListShardsCalls);
         // Reshard to 4 shards: the stream routes by the new ranges, the producer still predicts 2 shards.
-        var four = FakeKinesisClient.EvenShards(4, firstId: 2);
-        h.Client.RoutingOverride = four;
+        h.Client.Reshard(4, publish: false);
         var sends = Enumerable.Range(0, 40).Select(i => h.Producer.SendAsync(Bytes($"r{i}"), $"key-{i}").AsTask()).ToArray();
-        h.Client.PublishShards(four);
+        h.Client.PublishShards();
         await h.DriveAsync(Task.WhenAll(sends), Ms10);
         for (int i = 0; i < 1000 && h.Client.ListShardsCalls < 2; i++)
         {
@@ -433,18 +433,23 @@ public class ProducerTests
         Assert.Equal(3000, metrics.Sum(ProducerMetricNames.UserBytes));
         Assert.True(metrics.Count(ProducerMetricNames.RequestDuration) >= 1);
         Assert.True(metrics.Max(ProducerMetricNames.AggregationRatio) > 1);
+        // Keys are often user ids: pseudonymised by default, raw only on request, never in a metric tag.
         var hot = h.Producer.GetHotKeys();
-        Assert.Equal("hot", hot[0].PartitionKey);
+        Assert.Matches("^k:[0-9a-f]{12}$", hot[0].PartitionKey);
         Assert.Equal(100, hot[0].Count);
+        Assert.Equal(hot[0].PartitionKey, h.Producer.GetHotKeys()[0].PartitionKey); // stable within the producer
+        var raw = h.Producer.GetHotKeys(HotKeyDisclosure.Raw);
+        Assert.Equal("hot", raw[0].PartitionKey);
         metrics.RecordObservables();
         Assert.Equal(100, metrics.Max(ProducerMetricNames.HotKeyRecords));
+        Assert.DoesNotContain(metrics.TagValues(), v => v.Contains("hot", StringComparison.Ordinal) || v.Contains("cold-", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task AddKinesisProducer_registers_a_validated_singleton()
     {
         var services = new ServiceCollection();
-        services.AddSingleton<IKinesisClient>(new FakeKinesisClient(1));
+        services.AddSingleton<IAmazonKinesis>(new FakeKinesis(1));
         services.AddKinesisProducer(o => o.StreamName = "test-stream");
         await using var provider = services.BuildServiceProvider();
         var producer = provider.GetRequiredService<IKinesisProducer>();
@@ -453,15 +458,21 @@ public class ProducerTests
         Assert.StartsWith("shardId-", result.ShardId, StringComparison.Ordinal);
 
         var bad = new ServiceCollection();
-        bad.AddSingleton<IKinesisClient>(new FakeKinesisClient(1));
+        bad.AddSingleton<IAmazonKinesis>(new FakeKinesis(1));
         bad.AddKinesisProducer(o => o.CollectionMaxCount = 0);
         await using var badProvider = bad.BuildServiceProvider();
         var ex = Assert.Throws<ProducerOptionsValidationException>(() => { _ = badProvider.GetRequiredService<IKinesisProducer>(); });
         Assert.Equal(2, ex.Errors.Count); // StreamName and CollectionMaxCount
     }
 
-    private static async Task<List<Cloud.Kinesis.Model.Shard>> ShardsOf(ProducerHarness h) =>
-        [.. (await h.Client.ListShardsAsync(new Cloud.Kinesis.Model.ListShardsRequest())).Shards];
+    /// <summary>Linear scan of the open shards (independent of the producer's binary search).</summary>
+    private static string ShardFor(List<Amazon.Kinesis.Model.Shard> shards, UInt128 hash) =>
+        shards.Single(s => s.SequenceNumberRange.EndingSequenceNumber is null
+            && UInt128.Parse(s.HashKeyRange.StartingHashKey, System.Globalization.CultureInfo.InvariantCulture) <= hash
+            && hash <= UInt128.Parse(s.HashKeyRange.EndingHashKey, System.Globalization.CultureInfo.InvariantCulture)).ShardId;
+
+    private static async Task<List<Amazon.Kinesis.Model.Shard>> ShardsOf(ProducerHarness h) =>
+        [.. (await h.Client.ListShardsAsync(new Amazon.Kinesis.Model.ListShardsRequest { StreamName = h.Client.StreamName })).Shards];
 }
 
 /// <summary>Collects Cloud.Producer measurements.</summary>
@@ -469,6 +480,7 @@ internal sealed class MetricCollector : IDisposable
 {
     private readonly MeterListener _listener = new();
     private readonly List<(string Name, double Value)> _values = [];
+    private readonly List<string> _tagValues = [];
 
     /// <summary>Listens to the producer meter created by <paramref name="scope"/> only (tests run in parallel).</summary>
     public MetricCollector(ScopedMeterFactory scope)
@@ -480,16 +492,29 @@ internal sealed class MetricCollector : IDisposable
                 listener.EnableMeasurementEvents(instrument);
             }
         };
-        _listener.SetMeasurementEventCallback<long>((i, v, _, _) => Add(i.Name, v));
-        _listener.SetMeasurementEventCallback<double>((i, v, _, _) => Add(i.Name, v));
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Add(i.Name, v, tags));
+        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Add(i.Name, v, tags));
         _listener.Start();
     }
 
-    private void Add(string name, double value)
+    private void Add(string name, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         lock (_values)
         {
             _values.Add((name, value));
+            foreach (var tag in tags)
+            {
+                _tagValues.Add(Convert.ToString(tag.Value, System.Globalization.CultureInfo.InvariantCulture) ?? "");
+            }
+        }
+    }
+
+    /// <summary>Every tag value seen (to prove no key leaks into telemetry).</summary>
+    public List<string> TagValues()
+    {
+        lock (_values)
+        {
+            return [.. _tagValues];
         }
     }
 

@@ -1,3 +1,4 @@
+using Cloud.Testing.Kinesis;
 using System.Security.Cryptography;
 using System.Text;
 

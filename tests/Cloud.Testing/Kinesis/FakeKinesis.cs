@@ -66,6 +66,9 @@ public sealed class FakeKinesis : AmazonKinesisClient
     /// <summary>(call index) → exception to throw for the whole PutRecords call, or null.</summary>
     public Func<int, Exception?>? FailCall { get; set; }
 
+    /// <summary>(request) → exception to throw for the whole PutRecords call, or null.</summary>
+    public Func<PutRecordsRequest, Exception?>? FailRequest { get; set; }
+
     /// <summary>When set, every ListShards call throws it.</summary>
     public Exception? ListShardsError { get; set; }
 
@@ -410,6 +413,10 @@ public sealed class FakeKinesis : AmazonKinesisClient
         if (FailCall?.Invoke(call) is { } error)
         {
             throw error;
+        }
+        if (FailRequest?.Invoke(request) is { } refused)
+        {
+            throw refused;
         }
         var results = new List<PutRecordsResultEntry>(request.Records.Count);
         int failed = 0;
