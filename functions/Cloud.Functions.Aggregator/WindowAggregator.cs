@@ -10,8 +10,12 @@ namespace Cloud.Functions.Aggregator;
 /// <list type="bullet">
 /// <item>Records are applied in order; each Kinesis record (with all its KPL sub-records) is validated first,
 /// then applied as a unit, so a bad record changes nothing.</item>
-/// <item>The first bad record stops the invoke: it is reported as the only batch item failure and the returned
-/// state holds exactly the records before it (Lambda retries from it with that state).</item>
+/// <item>The first bad record stops the invoke. AWS does not document which state Lambda passes to the retry (the
+/// one this invoke returned or the one it received), so the invoke is made correct under both: it returns the
+/// incoming state unchanged and reports the batch's <em>first</em> record, so nothing is checkpointed and the retry
+/// replays the whole batch against the same state. Bisect (or the on-failure destination) takes the bad record out.
+/// Segments already written in this invoke are written again on the replay with the same contribution id, which
+/// the sink skips.</item>
 /// <item>Records at or below the state's last applied sequence number are duplicates (redelivery) and skipped.</item>
 /// <item>When the state would pass <see cref="AggregatorConfig.StateBudgetBytes"/>, the segment so far is written
 /// to the sink and the window goes on with a fresh state (the early end); the final invoke writes the rest.</item>
@@ -65,6 +69,8 @@ public sealed class WindowAggregator
         int applied = 0, duplicates = 0;
         RecordFailure? failure = null;
 
+        // One decompression budget per invoke: a batch of bombs cannot exhaust the function's memory.
+        var decompression = Cloud.Records.RecordDecoder.Default.CreateBatchBudget();
         for (int i = 0; i < evt.Records.Count && failure is null; i++)
         {
             KinesisEventRecord record = evt.Records[i];
@@ -81,7 +87,7 @@ public sealed class WindowAggregator
             parsedValues.Clear();
             try
             {
-                KinesisRecordReader.Decode(record, i, users);
+                KinesisRecordReader.Decode(record, i, users, Cloud.Records.RecordDecoder.Default, decompression);
             }
             catch (KinesisRecordDecodeException ex)
             {
@@ -143,7 +149,11 @@ public sealed class WindowAggregator
         }
 
         Dictionary<string, string> outState;
-        if (failure is null && evt.IsFinalInvokeForWindow)
+        if (failure is not null)
+        {
+            outState = evt.State is null ? [] : new Dictionary<string, string>(evt.State, StringComparer.Ordinal);
+        }
+        else if (evt.IsFinalInvokeForWindow)
         {
             segmentsWritten += await FlushAsync(state, window, shard, cancellationToken).ConfigureAwait(false);
             outState = [];
@@ -156,7 +166,7 @@ public sealed class WindowAggregator
         var response = new KinesisTimeWindowResponse
         {
             State = outState,
-            BatchItemFailures = failure is null ? [] : [new BatchItemFailure { ItemIdentifier = failure.SequenceNumber }],
+            BatchItemFailures = failure is null ? [] : [new BatchItemFailure { ItemIdentifier = evt.Records[0].Kinesis.SequenceNumber }],
         };
         return new AggregationOutcome(response, applied, duplicates, segmentsWritten, failure);
     }

@@ -36,6 +36,10 @@ public sealed record EventSourceSettings
 
     /// <summary>TRIM_HORIZON or LATEST. <value>The default value is TRIM_HORIZON.</value></summary>
     public string StartingPosition { get; init; } = "TRIM_HORIZON";
+
+    /// <summary>Name of an enhanced fan-out consumer the mapping reads through (created with the stack, with the
+    /// function's SubscribeToShard grant); null = shared-throughput polling. <value>The default value is null.</value></summary>
+    public string? EfoConsumer { get; init; }
 }
 
 /// <summary>Lambda function sizing.</summary>
@@ -46,6 +50,10 @@ public sealed record FunctionSettings
 
     /// <summary>Timeout in seconds (1–900). <value>The default value is 60.</value></summary>
     public int TimeoutSeconds { get; init; } = 60;
+
+    /// <summary>Aggregator only: the JSON field whose value is the aggregation key (the function's <c>KEY_FIELD</c>);
+    /// null = the function's default (<c>userId</c>). <value>The default value is null.</value></summary>
+    public string? KeyField { get; init; }
 }
 
 /// <summary>Key store and erase-deadline settings.</summary>
@@ -76,10 +84,14 @@ public sealed record AlarmSettings
 
     /// <summary>Messages in an on-failure queue that raise the alarm. <value>The default value is 1.</value></summary>
     public int OnFailureQueueDepth { get; init; } = 1;
+
+    /// <summary>An address subscribed (by email) to the alarm topic; null = the topic has no subscription yet.
+    /// <value>The default value is null.</value></summary>
+    public string? Email { get; init; }
 }
 
 /// <summary>Everything the CDK app reads from context, validated once.</summary>
-public sealed record InfraConfig
+public sealed partial record InfraConfig
 {
     /// <summary>Context key prefix: every setting is <c>cloud:&lt;name&gt;</c>.</summary>
     public const string Prefix = "cloud:";
@@ -177,8 +189,8 @@ public sealed record InfraConfig
             r.Add(P("aggregatorEventSource.parallelizationFactor"), "must be 1 when records are KPL-aggregated (workload.aggregationRatio > 1).");
         }
 
-        var aggFn = ReadFunction(r, root["aggregatorFunction"], P("aggregatorFunction"), defaults.AggregatorFunction);
-        var forgetFn = ReadFunction(r, root["forgetFunction"], P("forgetFunction"), defaults.ForgetFunction);
+        var aggFn = ReadFunction(r, root["aggregatorFunction"], P("aggregatorFunction"), defaults.AggregatorFunction, withKeyField: true);
+        var forgetFn = ReadFunction(r, root["forgetFunction"], P("forgetFunction"), defaults.ForgetFunction, withKeyField: false);
         var privacy = ReadPrivacy(r, root["privacy"]);
         var alarms = ReadAlarms(r, root["alarms"]);
         var assetDir = root["functionsAssetDir"] is { } dirNode ? r.StringValue(dirNode, P("functionsAssetDir"), "") : null;
@@ -279,7 +291,13 @@ public sealed record InfraConfig
     private static EventSourceSettings ReadEventSource(ConfigReader r, JsonNode? node, string path, EventSourceSettings d)
     {
         var o = r.Object(node, path, "batchSize", "maxBatchingWindowSeconds", "bisectBatchOnError", "retryAttempts", "maxRecordAgeSeconds",
-            "reportBatchItemFailures", "tumblingWindowSeconds", "parallelizationFactor", "startingPosition");
+            "reportBatchItemFailures", "tumblingWindowSeconds", "parallelizationFactor", "startingPosition", "efoConsumer");
+        string? efo = o.ContainsKey("efoConsumer") ? r.String(o, path, "efoConsumer", "") : null;
+        if (efo is not null && (efo.Length is < 1 or > 128 || !efo.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-')))
+        {
+            r.Add(path + ".efoConsumer", $"must be 1-128 characters of [a-zA-Z0-9_.-], got '{efo}'.");
+            efo = null;
+        }
         var s = new EventSourceSettings
         {
             BatchSize = r.Int(o, path, "batchSize", d.BatchSize, 1, 10_000),
@@ -291,6 +309,7 @@ public sealed record InfraConfig
             TumblingWindowSeconds = r.Int(o, path, "tumblingWindowSeconds", d.TumblingWindowSeconds, 0, 900),
             ParallelizationFactor = r.Int(o, path, "parallelizationFactor", d.ParallelizationFactor, 1, 10),
             StartingPosition = r.String(o, path, "startingPosition", d.StartingPosition, "TRIM_HORIZON", "LATEST"),
+            EfoConsumer = efo,
         };
         if (s.MaxRecordAgeSeconds is > -1 and < 60)
         {
@@ -306,13 +325,20 @@ public sealed record InfraConfig
         return s;
     }
 
-    private static FunctionSettings ReadFunction(ConfigReader r, JsonNode? node, string path, FunctionSettings d)
+    private static FunctionSettings ReadFunction(ConfigReader r, JsonNode? node, string path, FunctionSettings d, bool withKeyField)
     {
-        var o = r.Object(node, path, "memoryMb", "timeoutSeconds");
+        var o = withKeyField ? r.Object(node, path, "memoryMb", "timeoutSeconds", "keyField") : r.Object(node, path, "memoryMb", "timeoutSeconds");
+        string? keyField = withKeyField && o.ContainsKey("keyField") ? r.String(o, path, "keyField", "") : null;
+        if (keyField is not null && (keyField.Length is 0 or > 128 || keyField.Any(char.IsWhiteSpace)))
+        {
+            r.Add(path + ".keyField", $"must be a top-level JSON field name (1-128 characters, no spaces), got '{keyField}'.");
+        }
+
         return new FunctionSettings
         {
             MemoryMb = r.Int(o, path, "memoryMb", d.MemoryMb, 128, 10_240),
             TimeoutSeconds = r.Int(o, path, "timeoutSeconds", d.TimeoutSeconds, 1, 900),
+            KeyField = keyField,
         };
     }
 
@@ -343,9 +369,17 @@ public sealed record InfraConfig
     {
         var path = P("alarms");
         var d = new AlarmSettings();
-        var o = r.Object(node, path, "iteratorAgeSeconds", "functionErrors", "throughputExceeded", "onFailureQueueDepth");
+        var o = r.Object(node, path, "iteratorAgeSeconds", "functionErrors", "throughputExceeded", "onFailureQueueDepth", "email");
+        string? email = o.ContainsKey("email") ? r.String(o, path, "email", "") : null;
+        if (email is not null && !EmailShape().IsMatch(email))
+        {
+            r.Add(path + ".email", $"must be one email address (name@domain), got '{email}'.");
+            email = null;
+        }
+
         return new AlarmSettings
         {
+            Email = email,
             IteratorAgeSeconds = r.Int(o, path, "iteratorAgeSeconds", d.IteratorAgeSeconds, 1, 604_800),
             FunctionErrors = r.Int(o, path, "functionErrors", d.FunctionErrors, 1, 1_000_000),
             ThroughputExceeded = r.Int(o, path, "throughputExceeded", d.ThroughputExceeded, 1, 1_000_000),
@@ -359,4 +393,7 @@ public sealed record InfraConfig
         var parts = field.Split('.');
         return string.Join('.', parts.Select(p => p.Length == 0 ? p : char.ToLowerInvariant(p[0]) + p[1..]));
     }
+
+    [GeneratedRegex(@"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    private static partial Regex EmailShape();
 }

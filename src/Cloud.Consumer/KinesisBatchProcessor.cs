@@ -71,12 +71,13 @@ public sealed class KinesisBatchProcessor
 
         var run = new Run(records.Count);
         var items = new List<UserRecordContext>(records.Count);
+        var budget = _options.Decoder.CreateBatchBudget();
         for (int i = 0; i < records.Count; i++)
         {
             int before = items.Count;
             try
             {
-                KinesisRecordReader.Decode(records[i], i, items);
+                KinesisRecordReader.Decode(records[i], i, items, _options.Decoder, budget);
                 if (_options.KclShardRange is { } ranges && !KeptByKcl(records[i], items, before, ranges))
                 {
                     items.RemoveRange(before, items.Count - before);

@@ -29,6 +29,14 @@ public sealed class KinesisBatchProcessorOptions
     public Action<RecordFailure>? OnRecordFailure { get; init; }
 
     /// <summary>
+    /// Decodes each Kinesis record (frames, aggregates) and bounds decompression: per record, and per batch through
+    /// one <see cref="Cloud.Records.RecordDecoder.CreateBatchBudget"/> for each <c>ProcessAsync</c> call. A record
+    /// over either bound fails at the <see cref="RecordFailureStage.Decode"/> stage; the others go on.
+    /// </summary>
+    /// <value>The default value is <see cref="Cloud.Records.RecordDecoder.Default"/> (32 MiB per record, 128 MiB per batch).</value>
+    public Cloud.Records.RecordDecoder Decoder { get; init; } = Cloud.Records.RecordDecoder.Default;
+
+    /// <summary>
     /// The KCL's shard-range rule, opt-in: given a record's shard id (from its <c>eventID</c>), the shard's hash key range.
     /// An aggregate with any user record hashing outside that range is dropped whole, as the KCL's
     /// <c>AggregatorUtil.deaggregate(records, startingHashKey, endingHashKey)</c> does, and counted in
@@ -63,6 +71,11 @@ public sealed class KinesisBatchProcessorOptions
         if (Transforms is null || Transforms.Any(t => t is null))
         {
             problems.Add("Transforms must not be null or contain null stages.");
+        }
+
+        if (Decoder is null)
+        {
+            problems.Add("Decoder must not be null.");
         }
 
         if (TimeProvider is null)

@@ -1,4 +1,5 @@
 using Cloud.Consumer.Events;
+using Cloud.Records;
 
 namespace Cloud.Consumer;
 
@@ -37,8 +38,20 @@ public sealed class KinesisRecordReader
 
     /// <summary>Decodes <paramref name="record"/>, appending its user records to <paramref name="output"/>.</summary>
     /// <exception cref="KinesisRecordDecodeException">See <see cref="Decode(KinesisEventRecord, int)"/>.</exception>
-    public static void Decode(KinesisEventRecord record, int parentIndex, List<UserRecordContext> output)
+    public static void Decode(KinesisEventRecord record, int parentIndex, List<UserRecordContext> output) =>
+        Decode(record, parentIndex, output, RecordDecoder.Default, null);
+
+    /// <summary>
+    /// Decodes <paramref name="record"/> with <paramref name="decoder"/>, counting its decompressed bytes against
+    /// <paramref name="batch"/> (one budget per batch), and appends its user records to <paramref name="output"/>.
+    /// </summary>
+    /// <exception cref="KinesisRecordDecodeException">
+    /// See <see cref="Decode(KinesisEventRecord, int)"/>; also a record over a decompression bound
+    /// (inner <see cref="DecompressionLimitException"/>).
+    /// </exception>
+    public static void Decode(KinesisEventRecord record, int parentIndex, List<UserRecordContext> output, RecordDecoder decoder, DecompressionBudget? batch)
     {
+        ArgumentNullException.ThrowIfNull(decoder);
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(output);
         KinesisRecordData kinesis = record.Kinesis ?? throw new KinesisRecordDecodeException("(unknown)", RecordFailureStage.Decode, "the record has no 'kinesis' object");
@@ -54,7 +67,7 @@ public sealed class KinesisRecordReader
         int start = output.Count;
         try
         {
-            UserRecordDecoding.Decode(bytes.AsMemory(0, length), kinesis.PartitionKey ?? "", seq, output, record, parentIndex);
+            UserRecordDecoding.Decode(decoder, batch, bytes.AsMemory(0, length), kinesis.PartitionKey ?? "", seq, output, record, parentIndex);
         }
         catch (FormatException ex)
         {

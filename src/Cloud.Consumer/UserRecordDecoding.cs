@@ -10,14 +10,14 @@ internal static class UserRecordDecoding
     private static List<UserRecord>? t_scratch;
 
     /// <exception cref="RecordFormatException">Damaged frame, unknown codec or malformed aggregate.</exception>
-    public static void Decode(ReadOnlyMemory<byte> data, string partitionKey, string sequenceNumber,
+    public static void Decode(RecordDecoder decoder, DecompressionBudget? batch, ReadOnlyMemory<byte> data, string partitionKey, string sequenceNumber,
         List<UserRecordContext> output, KinesisEventRecord parent, int parentIndex)
     {
         List<UserRecord> scratch = t_scratch ??= new List<UserRecord>(16);
         scratch.Clear();
         try
         {
-            RecordDecoder.Default.Decode(data, partitionKey, sequenceNumber, null, scratch);
+            decoder.Decode(data, partitionKey, sequenceNumber, null, scratch, batch);
             foreach (UserRecord user in scratch)
             {
                 output.Add(new UserRecordContext

@@ -105,6 +105,19 @@ public sealed class EventSourceMappingOptions
     /// <value>The default value is <c>esm-</c> + the stream name (see <see cref="EffectiveMappingId"/>).</value>
     public string? MappingId { get; set; }
 
+    /// <summary>
+    /// Enhanced fan-out: read through this registered stream consumer (SubscribeToShard, 2 MB/s per shard of its own)
+    /// instead of polling GetRecords. The consumer is registered when missing. Checkpoints, batching, bisect,
+    /// retries, windows and resharding work as with polling.
+    /// </summary>
+    /// <value>The default value is null (shared-throughput polling).</value>
+    public string? ConsumerName { get; set; }
+
+    /// <summary>How long one SubscribeToShard subscription is read before a new one starts from the last record
+    /// (Kinesis ends a subscription after 5 minutes).</summary>
+    /// <value>The default value is 5 minutes. Range: 1 second – 5 minutes.</value>
+    public TimeSpan SubscriptionLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Whether <see cref="FunctionResponseTypes"/> contains ReportBatchItemFailures.</summary>
     public bool ReportsBatchItemFailures => FunctionResponseTypes.Contains(ReportBatchItemFailures);
 
@@ -126,6 +139,14 @@ public sealed class EventSourceMappingOptions
         if (string.IsNullOrEmpty(StreamName) && string.IsNullOrEmpty(StreamArn))
         {
             problems.Add("StreamName or StreamArn is required");
+        }
+        if (ConsumerName is not null && (ConsumerName.Length is < 1 or > 128 || !ConsumerName.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-')))
+        {
+            problems.Add($"ConsumerName '{ConsumerName}' must be 1-128 characters of [a-zA-Z0-9_.-]");
+        }
+        if (SubscriptionLifetime < TimeSpan.FromSeconds(1) || SubscriptionLifetime > TimeSpan.FromMinutes(5))
+        {
+            problems.Add($"SubscriptionLifetime must be between 1 second and 5 minutes (was {SubscriptionLifetime})");
         }
         if (!string.IsNullOrEmpty(StreamArn) && StreamNameFromArn(StreamArn) is null)
         {

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Text.Json;
-using Cloud.Kinesis.Model;
 
 namespace Cloud.EventSourceMapping;
 
@@ -30,7 +29,7 @@ public sealed record FunctionResponse(InvokeOutcome Outcome, int FirstFailedInde
     /// ignored. With tumbling windows a response without a <c>state</c> object is a failure.
     /// See https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html.
     /// </summary>
-    public static FunctionResponse Parse(ReadOnlySpan<byte> body, IReadOnlyList<Record> batch, bool reportBatchItemFailures, bool windowed)
+    public static FunctionResponse Parse(ReadOnlySpan<byte> body, IReadOnlyList<StreamRecord> batch, bool reportBatchItemFailures, bool windowed)
     {
         var success = new FunctionResponse(InvokeOutcome.Success, -1, null, null, false);
         if (!reportBatchItemFailures && !windowed)
@@ -106,7 +105,7 @@ public sealed record FunctionResponse(InvokeOutcome Outcome, int FirstFailedInde
     public static FunctionResponse Failure(string error, bool functionError = false) =>
         new(InvokeOutcome.BatchFailure, 0, null, error, functionError);
 
-    private static int IndexOf(IReadOnlyList<Record> batch, string sequenceNumber)
+    private static int IndexOf(IReadOnlyList<StreamRecord> batch, string sequenceNumber)
     {
         for (var i = 0; i < batch.Count; i++)
         {

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Cloud.Kinesis.Model;
 
 namespace Cloud.EventSourceMapping;
 
@@ -31,7 +30,7 @@ public static class KinesisEventWriter
     internal const int PerRecordOverhead = 420;
 
     /// <summary>Writes the event for <paramref name="records"/> of one shard.</summary>
-    public static void Write(IBufferWriter<byte> output, EventSource source, IReadOnlyList<Record> records, WindowContext? window = null)
+    public static void Write(IBufferWriter<byte> output, EventSource source, IReadOnlyList<StreamRecord> records, WindowContext? window = null)
     {
         using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         writer.WriteStartObject();
@@ -59,7 +58,7 @@ public static class KinesisEventWriter
     }
 
     /// <summary>Writes the event into a new byte array.</summary>
-    public static byte[] ToUtf8Bytes(EventSource source, IReadOnlyList<Record> records, WindowContext? window = null)
+    public static byte[] ToUtf8Bytes(EventSource source, IReadOnlyList<StreamRecord> records, WindowContext? window = null)
     {
         var buffer = new ArrayBufferWriter<byte>(1024 + (records.Count * 512));
         Write(buffer, source, records, window);
@@ -67,7 +66,7 @@ public static class KinesisEventWriter
     }
 
     /// <summary>Estimated size of a record in the event, for the 6 MB payload limit.</summary>
-    internal static long EstimateSize(Record record) =>
+    internal static long EstimateSize(StreamRecord record) =>
         (((long)record.Data.Length + 2) / 3 * 4) + (record.PartitionKey.Length * 6L) + (record.SequenceNumber.Length * 2L) + PerRecordOverhead;
 
     /// <summary>approximateArrivalTimestamp: epoch seconds with millisecond fraction, as Lambda writes it (e.g. 1545084650.987).</summary>
@@ -77,7 +76,7 @@ public static class KinesisEventWriter
     public static string FormatWindowTime(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    private static void WriteRecord(Utf8JsonWriter writer, EventSource source, Record record)
+    private static void WriteRecord(Utf8JsonWriter writer, EventSource source, StreamRecord record)
     {
         writer.WriteStartObject();
         writer.WriteStartObject("kinesis");

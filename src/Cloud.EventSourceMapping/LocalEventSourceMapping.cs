@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
+using Cloud.EventSourceMapping.Runner;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -16,7 +18,7 @@ namespace Cloud.EventSourceMapping;
 public sealed class LocalEventSourceMapping : IAsyncDisposable
 {
     private readonly EventSourceMappingOptions _options;
-    private readonly IKinesisClient _kinesis;
+    private readonly IAmazonKinesis _kinesis;
     private readonly Func<Stream, CancellationToken, Task<Stream>> _function;
     private readonly ICheckpointStore _checkpoints;
     private readonly TimeProvider _time;
@@ -28,23 +30,18 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
     private int _running;
     private string? _streamArn;
 
-    internal long Invocations;
-    internal long FailedInvocations;
-    internal long RecordsProcessed;
-    internal long RecordsDiscarded;
-    internal long OnFailureRecords;
-    internal long WindowsClosed;
+    private readonly MappingCounters _counters = new();
 
     /// <summary>Creates the mapping; the options are validated here (throws <see cref="EventSourceMappingOptionsException"/>).</summary>
     /// <param name="options">Mapping parameters.</param>
-    /// <param name="kinesis">Client used to list and read shards.</param>
+    /// <param name="kinesis">AWS's Kinesis client, used to list and read shards.</param>
     /// <param name="function">The handler: receives the event JSON, returns the response JSON (or an empty stream).</param>
     /// <param name="checkpoints">Where progress is kept (<see cref="DynamoDbCheckpointStore"/> for durable runs).</param>
     /// <param name="timeProvider">Clock for polling, windows, record age and timeouts.</param>
     /// <param name="logger">Logger.</param>
     public LocalEventSourceMapping(
         EventSourceMappingOptions options,
-        IKinesisClient kinesis,
+        IAmazonKinesis kinesis,
         Func<Stream, CancellationToken, Task<Stream>> function,
         ICheckpointStore checkpoints,
         TimeProvider? timeProvider = null,
@@ -133,15 +130,7 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
     public IReadOnlyList<ShardLag> GetLag() => [.. _lag.Values.OrderBy(l => l.ShardId, StringComparer.Ordinal)];
 
     /// <summary>A snapshot of the counters.</summary>
-    public EventSourceMappingStatistics GetStatistics() => new()
-    {
-        Invocations = Interlocked.Read(ref Invocations),
-        FailedInvocations = Interlocked.Read(ref FailedInvocations),
-        RecordsProcessed = Interlocked.Read(ref RecordsProcessed),
-        RecordsDiscarded = Interlocked.Read(ref RecordsDiscarded),
-        OnFailureRecords = Interlocked.Read(ref OnFailureRecords),
-        WindowsClosed = Interlocked.Read(ref WindowsClosed),
-    };
+    public EventSourceMappingStatistics GetStatistics() => _counters.Snapshot();
 
     /// <summary>Stops the mapping (errors are logged, not thrown).</summary>
     public async ValueTask DisposeAsync()
@@ -170,9 +159,15 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
             _streamArn = summary.StreamDescriptionSummary.StreamARN;
         }
         var start = await ResolveStartAsync(mappingId, cancellationToken).ConfigureAwait(false);
+        string? consumerArn = null;
+        if (_options.ConsumerName is { } consumerName)
+        {
+            consumerArn = await StreamConsumers.EnsureActiveAsync(_kinesis, _streamArn!, consumerName, _time, _logger, cancellationToken).ConfigureAwait(false);
+        }
         var checkpoints = await _checkpoints.LoadAsync(mappingId, cancellationToken).ConfigureAwait(false);
         var finished = new HashSet<string>(checkpoints.Values.Where(c => c.Finished).Select(c => c.ShardId), StringComparer.Ordinal);
         var workers = new Dictionary<string, Task>(StringComparer.Ordinal);
+        var context = new MappingContext(_options, new FunctionInvoker(_function, _options, _time, _counters), _checkpoints, _counters, UpdateLag, _time, _logger);
         using var stopWorkers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _logger.LogInformation("Event source mapping {MappingId} started on {StreamArn} ({Finished} shards already finished)", mappingId, _streamArn, finished.Count);
         try
@@ -180,12 +175,12 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                List<Shard> shards;
+                IReadOnlyList<Shard> shards;
                 try
                 {
-                    shards = await ListShardsAsync(streamName, cancellationToken).ConfigureAwait(false);
+                    shards = await _kinesis.ListAllShardsAsync(streamName, cancellationToken).ConfigureAwait(false);
                 }
-                catch (KinesisException e) when (ShardWorker.IsTransient(e))
+                catch (Exception e) when (!cancellationToken.IsCancellationRequested && !KinesisErrors.Classify(e).IsPermanent)
                 {
                     // Keep the running shards going; look for new ones on the next round.
                     _logger.LogWarning(e, "ListShards of {Stream} failed; retrying", streamName);
@@ -211,8 +206,11 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
                         continue;
                     }
                     var source = new EventSource(_streamArn, shard.ShardId, _options.Region, _options.InvokeIdentityArn);
-                    var worker = new ShardWorker(this, _options, _kinesis, _function, _checkpoints, _time, _logger, streamName, mappingId, source, start,
-                        checkpoints.GetValueOrDefault(shard.ShardId));
+                    var checkpoint = checkpoints.GetValueOrDefault(shard.ShardId);
+                    IShardReader reader = consumerArn is null
+                        ? new PollingShardReader(_kinesis, streamName, shard.ShardId, start, checkpoint?.SequenceNumber, _options.PollInterval, _time, _logger)
+                        : new EnhancedFanOutShardReader(_kinesis, streamName, consumerArn, shard.ShardId, start, checkpoint?.SequenceNumber, _options.SubscriptionLifetime, _options.RetryDelay, _time, _logger);
+                    var worker = new ShardWorker(context, source, reader, mappingId, checkpoint);
                     workers[shard.ShardId] = worker.RunAsync(stopWorkers.Token);
                 }
 
@@ -248,31 +246,14 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
         switch (_options.StartingPosition)
         {
             case StartingPosition.AtTimestamp:
-                return new ShardStart(ShardIteratorType.AtTimestamp, _options.StartingPositionTimestamp);
+                return new ShardStart(ShardIteratorType.AT_TIMESTAMP, _options.StartingPositionTimestamp);
             case StartingPosition.Latest:
                 // LATEST means "from when the mapping was created": a shard first read after a restart (or a child
                 // shard) must not skip what arrived meanwhile, so the creation time is kept with the checkpoints.
                 var startedAt = await _checkpoints.GetOrAddStartTimeAsync(mappingId, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-                return new ShardStart(ShardIteratorType.AtTimestamp, startedAt);
+                return new ShardStart(ShardIteratorType.AT_TIMESTAMP, startedAt);
             default:
-                return new ShardStart(ShardIteratorType.TrimHorizon, null);
+                return new ShardStart(ShardIteratorType.TRIM_HORIZON, null);
         }
-    }
-
-    private async Task<List<Shard>> ListShardsAsync(string streamName, CancellationToken cancellationToken)
-    {
-        var shards = new List<Shard>();
-        string? next = null;
-        do
-        {
-            var response = await _kinesis.ListShardsAsync(next is null ? new ListShardsRequest { StreamName = streamName } : new ListShardsRequest { NextToken = next }, cancellationToken).ConfigureAwait(false);
-            shards.AddRange(response.Shards);
-            next = response.NextToken;
-        }
-        while (!string.IsNullOrEmpty(next));
-        return shards;
     }
 }
-
-/// <summary>Iterator type and timestamp for a shard without checkpoint.</summary>
-internal sealed record ShardStart(string IteratorType, DateTimeOffset? Timestamp);

@@ -6,6 +6,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
+using Cloud.Consumer.Events;
 
 namespace Cloud.EventSourceMapping;
 
@@ -17,25 +18,12 @@ public static class OnFailureCondition
 
     /// <summary>The records were older than MaximumRecordAgeInSeconds.</summary>
     public const string RecordAgeExceeded = "RecordAgeExceeded";
-}
 
-/// <summary>The batch described by an on-failure record (KinesisBatchInfo): which records, not their data.</summary>
-public sealed record KinesisBatchInfo
-{
-    /// <summary>Shard id.</summary>
-    public required string ShardId { get; init; }
-    /// <summary>First sequence number of the batch.</summary>
-    public required string StartSequenceNumber { get; init; }
-    /// <summary>Last sequence number of the batch.</summary>
-    public required string EndSequenceNumber { get; init; }
-    /// <summary>Arrival time of the first record.</summary>
-    public required DateTimeOffset ApproximateArrivalOfFirstRecord { get; init; }
-    /// <summary>Arrival time of the last record.</summary>
-    public required DateTimeOffset ApproximateArrivalOfLastRecord { get; init; }
-    /// <summary>Number of records.</summary>
-    public required int BatchSize { get; init; }
-    /// <summary>Stream ARN.</summary>
-    public required string StreamArn { get; init; }
+    /// <summary>
+    /// One record's event JSON alone is over Lambda's 6 MB invoke payload, so no invoke can carry it. AWS documents
+    /// no condition name for this case; the runner writes this one, with approximateInvokeCount 0.
+    /// </summary>
+    public const string PayloadSizeExceeded = "PayloadSizeExceeded";
 }
 
 /// <summary>
@@ -63,7 +51,7 @@ public sealed record OnFailureRecord
     public string Version { get; init; } = "1.0";
     /// <summary>timestamp of the discard.</summary>
     public required DateTimeOffset Timestamp { get; init; }
-    /// <summary>The discarded batch.</summary>
+    /// <summary>The discarded batch: the consumer's <see cref="Cloud.Consumer.Events.KinesisBatchInfo"/>, the project's one model of it.</summary>
     public required KinesisBatchInfo KinesisBatchInfo { get; init; }
 
     /// <summary>Writes the record as Lambda does.</summary>

@@ -1,5 +1,6 @@
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
 
 namespace Cloud.EventSourceMapping;
 
@@ -14,12 +15,12 @@ namespace Cloud.EventSourceMapping;
 /// </remarks>
 public sealed class StreamLagReader
 {
-    private readonly IKinesisClient _kinesis;
+    private readonly IAmazonKinesis _kinesis;
     private readonly ICheckpointStore _checkpoints;
     private readonly TimeProvider _time;
 
     /// <summary>Creates the reader.</summary>
-    public StreamLagReader(IKinesisClient kinesis, ICheckpointStore checkpoints, TimeProvider? timeProvider = null)
+    public StreamLagReader(IAmazonKinesis kinesis, ICheckpointStore checkpoints, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(kinesis);
         ArgumentNullException.ThrowIfNull(checkpoints);
@@ -39,15 +40,7 @@ public sealed class StreamLagReader
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRecordsToCount);
         mappingId ??= EventSourceMappingOptions.DefaultMappingId(streamName);
         var checkpoints = await _checkpoints.LoadAsync(mappingId, cancellationToken).ConfigureAwait(false);
-        var shards = new List<Shard>();
-        string? next = null;
-        do
-        {
-            var page = await _kinesis.ListShardsAsync(next is null ? new ListShardsRequest { StreamName = streamName } : new ListShardsRequest { NextToken = next }, cancellationToken).ConfigureAwait(false);
-            shards.AddRange(page.Shards);
-            next = page.NextToken;
-        }
-        while (!string.IsNullOrEmpty(next));
+        var shards = await _kinesis.ListAllShardsAsync(streamName, cancellationToken).ConfigureAwait(false);
 
         var listed = new HashSet<string>(shards.Select(s => s.ShardId), StringComparer.Ordinal);
         var result = new List<ShardLag>(shards.Count);
@@ -82,7 +75,7 @@ public sealed class StreamLagReader
         {
             StreamName = streamName,
             ShardId = shardId,
-            ShardIteratorType = after is null ? ShardIteratorType.TrimHorizon : ShardIteratorType.AfterSequenceNumber,
+            ShardIteratorType = after is null ? ShardIteratorType.TRIM_HORIZON : ShardIteratorType.AFTER_SEQUENCE_NUMBER,
             StartingSequenceNumber = after,
         }, cancellationToken).ConfigureAwait(false)).ShardIterator;
         long count = 0;
@@ -96,10 +89,11 @@ public sealed class StreamLagReader
             {
                 millis = response.MillisBehindLatest ?? 0;
             }
-            if (response.Records.Count > 0)
+            var records = response.Records ?? [];
+            if (records.Count > 0)
             {
-                oldest ??= response.Records[0].ApproximateArrivalTimestamp;
-                count += response.Records.Count;
+                oldest ??= StreamRecord.ToUtc(records[0].ApproximateArrivalTimestamp);
+                count += records.Count;
                 if (count >= max)
                 {
                     return (count, Behind(oldest, millis), false);

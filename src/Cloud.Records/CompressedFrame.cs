@@ -184,6 +184,14 @@ public static class CompressedFrame
         return info.UncompressedLength;
     }
 
+    /// <summary>Decompresses a frame whose header was already read (and limit-checked) by the caller.</summary>
+    internal static byte[] Decode(ReadOnlySpan<byte> frame, CompressedFrameInfo info)
+    {
+        var output = GC.AllocateUninitializedArray<byte>(info.UncompressedLength);
+        DecodePayload(frame, info, output);
+        return output;
+    }
+
     private static void DecodePayload(ReadOnlySpan<byte> frame, CompressedFrameInfo info, Span<byte> output)
     {
         int produced;
@@ -220,6 +228,11 @@ public static class CompressedFrame
         if (value > int.MaxValue || pos - start > 5)
         {
             throw new CompressedFrameException(start, $"{what} {value} is out of range (at most 2^31 - 1 in at most 5 bytes)", codec);
+        }
+        if (pos - start != ProtoWire.VarintSize(value))
+        {
+            // The format says minimal LEB128: one spelling per frame, so padded lengths cannot smuggle bytes past a reader.
+            throw new CompressedFrameException(start, $"{what} varint is not minimal: {pos - start} bytes for {value}, which takes {ProtoWire.VarintSize(value)}", codec);
         }
         return value;
     }

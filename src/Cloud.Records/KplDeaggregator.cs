@@ -63,6 +63,12 @@ public static class KplDeaggregator
         try
         {
             reader = KplAggregateReader.CreateVerified(data.Span);
+            if (reader.RecordCount == 0)
+            {
+                // The KPL never writes one, and the KCL would yield nothing for it: a record that disappears without
+                // a trace. It is an error instead, so it reaches the consumer's failure path.
+                throw new AggregateFormatException(KplFormat.MagicLength, "the aggregate holds no records (MD5 valid, records field absent)");
+            }
             var keys = new string[reader.PartitionKeyCount];
             for (int i = 0; i < keys.Length; i++)
             {

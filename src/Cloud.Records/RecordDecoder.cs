@@ -11,12 +11,43 @@ public sealed class RecordDecoderOptions
     /// <value>The default value is true.</value>
     public bool DecompressSubRecords { get; init; } = true;
 
+    /// <summary>Default of <see cref="MaxDecompressedBytesPerRecord"/>: 32 MiB.</summary>
+    public const long DefaultMaxDecompressedBytesPerRecord = 32L * 1024 * 1024;
+
+    /// <summary>Default of <see cref="MaxDecompressedBytesPerBatch"/>: 128 MiB.</summary>
+    public const long DefaultMaxDecompressedBytesPerBatch = 128L * 1024 * 1024;
+
+    /// <summary>
+    /// Largest total that all frames of one Kinesis record (the outer frame and every compressed sub-record) may
+    /// declare. <see cref="MaxDecompressedSize"/> bounds each frame; this bounds their sum, so 100 small frames of
+    /// 10 MiB each cannot make one 36 KB record allocate 1 GB.
+    /// </summary>
+    /// <value>The default value is 32 MiB (<see cref="DefaultMaxDecompressedBytesPerRecord"/>).</value>
+    public long MaxDecompressedBytesPerRecord { get; init; } = DefaultMaxDecompressedBytesPerRecord;
+
+    /// <summary>Size of the budgets <see cref="RecordDecoder.CreateBatchBudget"/> makes: decompressed bytes per batch.</summary>
+    /// <value>The default value is 128 MiB (<see cref="DefaultMaxDecompressedBytesPerBatch"/>).</value>
+    public long MaxDecompressedBytesPerBatch { get; init; } = DefaultMaxDecompressedBytesPerBatch;
+
     /// <summary>Throws one <see cref="ArgumentException"/> naming every invalid option.</summary>
     public void Validate()
     {
+        var problems = new List<string>();
         if (MaxDecompressedSize < 1)
         {
-            throw new ArgumentException($"Invalid RecordDecoderOptions: MaxDecompressedSize must be positive; it is {MaxDecompressedSize}.");
+            problems.Add($"MaxDecompressedSize must be positive; it is {MaxDecompressedSize}.");
+        }
+        if (MaxDecompressedBytesPerRecord < 1)
+        {
+            problems.Add($"MaxDecompressedBytesPerRecord must be positive; it is {MaxDecompressedBytesPerRecord}.");
+        }
+        if (MaxDecompressedBytesPerBatch < 1)
+        {
+            problems.Add($"MaxDecompressedBytesPerBatch must be positive; it is {MaxDecompressedBytesPerBatch}.");
+        }
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid RecordDecoderOptions: " + string.Join(" ", problems));
         }
     }
 }
@@ -35,6 +66,8 @@ public sealed class RecordDecoder
 {
     private readonly int _maxDecompressed;
     private readonly bool _decompressSubRecords;
+    private readonly long _maxPerRecord;
+    private readonly long _maxPerBatch;
 
     /// <summary>Creates a decoder.</summary>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
@@ -44,15 +77,21 @@ public sealed class RecordDecoder
         options.Validate();
         _maxDecompressed = options.MaxDecompressedSize;
         _decompressSubRecords = options.DecompressSubRecords;
+        _maxPerRecord = options.MaxDecompressedBytesPerRecord;
+        _maxPerBatch = options.MaxDecompressedBytesPerBatch;
     }
 
     /// <summary>A decoder with default options.</summary>
     public static RecordDecoder Default { get; } = new();
 
+    /// <summary>A fresh budget of <see cref="RecordDecoderOptions.MaxDecompressedBytesPerBatch"/> bytes for one batch.</summary>
+    public DecompressionBudget CreateBatchBudget() => new(_maxPerBatch);
+
     /// <summary>Decodes one Kinesis record into its user records.</summary>
     /// <exception cref="RecordFormatException">
-    /// The record is a damaged compressed frame (<see cref="CompressedFrameException"/>) or a malformed aggregate
-    /// (<see cref="AggregateFormatException"/>); the exception names the sequence number and byte offset.
+    /// The record is a damaged compressed frame (<see cref="CompressedFrameException"/>), decompresses past a bound
+    /// (<see cref="DecompressionLimitException"/>) or is a malformed aggregate (<see cref="AggregateFormatException"/>);
+    /// the exception names the sequence number and byte offset.
     /// </exception>
     public List<UserRecord> Decode(ReadOnlyMemory<byte> data, string partitionKey, string? sequenceNumber = null, string? explicitHashKey = null)
     {
@@ -64,20 +103,27 @@ public sealed class RecordDecoder
     /// <summary>
     /// Decodes one Kinesis record and appends its user records to <paramref name="destination"/>; all or nothing.
     /// </summary>
+    /// <param name="data">The Kinesis record's data.</param>
+    /// <param name="partitionKey">Its partition key.</param>
+    /// <param name="sequenceNumber">Its sequence number (named in errors, copied to every user record).</param>
+    /// <param name="explicitHashKey">Its explicit hash key, if known.</param>
+    /// <param name="destination">Where the user records go.</param>
+    /// <param name="batch">The batch's budget, or null to bound this record alone. A failing record releases its share.</param>
     /// <returns>The number of user records appended.</returns>
-    /// <exception cref="RecordFormatException">The record is damaged (see <see cref="Decode(ReadOnlyMemory{byte}, string, string?, string?)"/>).</exception>
-    public int Decode(ReadOnlyMemory<byte> data, string partitionKey, string? sequenceNumber, string? explicitHashKey, List<UserRecord> destination)
+    /// <exception cref="RecordFormatException">The record is damaged or over a bound (see <see cref="Decode(ReadOnlyMemory{byte}, string, string?, string?)"/>).</exception>
+    public int Decode(ReadOnlyMemory<byte> data, string partitionKey, string? sequenceNumber, string? explicitHashKey, List<UserRecord> destination, DecompressionBudget? batch = null)
     {
         ArgumentNullException.ThrowIfNull(partitionKey);
         ArgumentNullException.ThrowIfNull(destination);
         int before = destination.Count;
+        var reserved = new Reservation(this, batch);
         try
         {
             var payload = data;
             var kind = RecordFormat.Detect(payload.Span);
             if (kind == RecordKind.Compressed)
             {
-                payload = CompressedFrame.Decode(payload.Span, _maxDecompressed);
+                payload = DecodeFrame(payload.Span, ref reserved);
                 // One level of framing: what a frame holds is an aggregate or user data, never another frame to unwrap.
                 kind = KplDeaggregator.IsAggregated(payload.Span) ? RecordKind.KplAggregated : RecordKind.Raw;
             }
@@ -89,19 +135,31 @@ public sealed class RecordDecoder
             int n = KplDeaggregator.DeaggregateVerified(payload, sequenceNumber, destination);
             if (_decompressSubRecords)
             {
-                DecompressSubRecords(destination, before);
+                DecompressSubRecords(destination, before, ref reserved);
             }
             return n;
         }
         catch (RecordFormatException ex)
         {
             destination.RemoveRange(before, destination.Count - before);
+            batch?.Release(reserved.Bytes);
             ex.SequenceNumber ??= sequenceNumber;
             throw;
         }
     }
 
-    private void DecompressSubRecords(List<UserRecord> records, int start)
+    private byte[] DecodeFrame(ReadOnlySpan<byte> frame, ref Reservation reserved)
+    {
+        var info = CompressedFrame.ReadInfo(frame);
+        if (info.UncompressedLength > _maxDecompressed)
+        {
+            throw new CompressedFrameException(6, $"declares {info.UncompressedLength} uncompressed bytes, over the limit of {_maxDecompressed}", info.Codec);
+        }
+        reserved.Add(info);
+        return CompressedFrame.Decode(frame, info);
+    }
+
+    private void DecompressSubRecords(List<UserRecord> records, int start, ref Reservation reserved)
     {
         for (int i = start; i < records.Count; i++)
         {
@@ -111,7 +169,11 @@ public sealed class RecordDecoder
                 byte[] data;
                 try
                 {
-                    data = CompressedFrame.Decode(r.Data.Span, _maxDecompressed);
+                    data = DecodeFrame(r.Data.Span, ref reserved);
+                }
+                catch (DecompressionLimitException ex)
+                {
+                    throw new DecompressionLimitException(ex.Offset, $"sub-record {r.SubSequenceNumber}: {ex.Problem}", ex.Scope, ex.Limit, ex.Codec);
                 }
                 catch (CompressedFrameException ex) when (ex is not UnknownCodecException)
                 {
@@ -119,6 +181,30 @@ public sealed class RecordDecoder
                 }
                 records[i] = new UserRecord(r.PartitionKey, r.ExplicitHashKey, data, r.SequenceNumber, r.SubSequenceNumber, r.IsAggregated);
             }
+        }
+    }
+
+    /// <summary>What one record has reserved so far, checked against the per-record bound and the batch's budget.</summary>
+    private struct Reservation(RecordDecoder decoder, DecompressionBudget? batch)
+    {
+        public long Bytes { get; private set; }
+
+        public void Add(CompressedFrameInfo info)
+        {
+            long declared = info.UncompressedLength;
+            if (declared > decoder._maxPerRecord - Bytes)
+            {
+                throw new DecompressionLimitException(6,
+                    $"decompressing would produce more than {decoder._maxPerRecord} bytes, the limit per Kinesis record ({Bytes} bytes so far, the next frame declares {declared})",
+                    DecompressionLimitScope.Record, decoder._maxPerRecord, info.Codec);
+            }
+            if (batch is not null && !batch.TryReserve(declared))
+            {
+                throw new DecompressionLimitException(6,
+                    $"decompressing would take the batch past {batch.MaxBytes} bytes, the limit per batch ({batch.UsedBytes} bytes used; this frame declares {declared}); retry it in a smaller batch",
+                    DecompressionLimitScope.Batch, batch.MaxBytes, info.Codec);
+            }
+            Bytes += declared;
         }
     }
 }

@@ -98,3 +98,40 @@ public sealed class UnknownCodecException : CompressedFrameException
     /// <summary>The codec id found in the frame.</summary>
     public byte CodecId { get; }
 }
+
+/// <summary>Which bound a <see cref="DecompressionLimitException"/> hit.</summary>
+public enum DecompressionLimitScope
+{
+    /// <summary>All frames of one Kinesis record together (<see cref="RecordDecoderOptions.MaxDecompressedBytesPerRecord"/>).</summary>
+    Record,
+
+    /// <summary>All records decoded against one <see cref="DecompressionBudget"/> (<see cref="RecordDecoderOptions.MaxDecompressedBytesPerBatch"/>).</summary>
+    Batch,
+}
+
+/// <summary>
+/// Decompressing a record would produce more bytes than a bound allows: every frame may be under the per-frame
+/// limit while together they are not (a decompression bomb of many small frames). Raised from the frames' declared
+/// lengths, before the bytes are allocated. Only this record fails; the decoder can go on with the next one.
+/// </summary>
+public sealed class DecompressionLimitException : CompressedFrameException
+{
+    /// <summary>Creates the exception.</summary>
+    /// <param name="offset">Offset, in the frame that would cross the bound, of its uncompressed length.</param>
+    /// <param name="problem">What was refused.</param>
+    /// <param name="scope">Which bound.</param>
+    /// <param name="limit">The bound in bytes.</param>
+    /// <param name="codec">The codec of the frame that would cross the bound.</param>
+    public DecompressionLimitException(int offset, string problem, DecompressionLimitScope scope, long limit, CompressionCodec? codec = null)
+        : base(offset, problem, codec)
+    {
+        Scope = scope;
+        Limit = limit;
+    }
+
+    /// <summary>Which bound was hit.</summary>
+    public DecompressionLimitScope Scope { get; }
+
+    /// <summary>The bound, in bytes.</summary>
+    public long Limit { get; }
+}

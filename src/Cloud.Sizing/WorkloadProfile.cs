@@ -64,6 +64,36 @@ public sealed record WorkloadProfile
     /// <value>The default value is 1.</value></summary>
     public double AggregationRatio { get; init; } = 1;
 
+    /// <summary>Largest KPL aggregate the producer builds (its <c>AggregationMaxSize</c>): it bounds the reachable
+    /// <see cref="AggregationRatio"/>. <value>The default value is 51,200 bytes, the KPL's default.</value></summary>
+    public int MaxAggregateBytes { get; init; } = Cloud.Records.KplFormat.DefaultMaxAggregateSize;
+
+    /// <summary>
+    /// The most user records of <paramref name="averageRecordBytes"/> bytes one aggregate of
+    /// <paramref name="maxAggregateBytes"/> can hold: magic, MD5 and a one-byte partition key table take 23 bytes, each
+    /// record its data plus its protobuf framing (data tag and length, key index, record tag and length). Records
+    /// with distinct keys fit fewer; this is the upper bound.
+    /// </summary>
+    public static int MaxReachableAggregationRatio(double averageRecordBytes, int maxAggregateBytes)
+    {
+        long data = (long)Math.Ceiling(Math.Max(0, averageRecordBytes));
+        long body = 2 + 1 + VarintSize(data) + data;            // partition_key_index (tag, value 0) + data (tag, length, bytes)
+        long perRecord = 1 + VarintSize(body) + body;            // records field: tag, length, body
+        long room = maxAggregateBytes - 4 - 16 - 3;              // magic, MD5, partition_key_table with one 1-byte key
+        return room < perRecord ? 0 : (int)Math.Min(int.MaxValue, room / perRecord);
+    }
+
+    private static int VarintSize(long value)
+    {
+        int n = 1;
+        while (value >= 0x80)
+        {
+            value >>= 7;
+            n++;
+        }
+        return n;
+    }
+
     /// <summary>User bytes ÷ bytes written to Kinesis (compression, net of aggregation framing); 1 means unchanged,
     /// 4 means a quarter of the bytes reach the stream.
     /// <value>The default value is 1.</value></summary>
@@ -115,12 +145,21 @@ public sealed record WorkloadProfile
 
         var aggOk = p.Number(nameof(AggregationRatio), AggregationRatio, 1, 1_000_000, unit: "user records per Kinesis record");
         var compOk = p.Number(nameof(CompressionRatio), CompressionRatio, 0, 10_000, minExclusive: true);
+        if (MaxAggregateBytes < 64 || MaxAggregateBytes > ShardLimits.MaxConfigurableRecordBytes)
+        {
+            p.Add(nameof(MaxAggregateBytes), $"must be between 64 and {ProblemList.Fmt(ShardLimits.MaxConfigurableRecordBytes)} bytes, got {MaxAggregateBytes}.");
+        }
         if (aggOk && compOk && double.IsFinite(AverageRecordBytes) && AverageRecordBytes > 0)
         {
             var kinesisRecordBytes = AggregationRatio * AverageRecordBytes / CompressionRatio;
             if (kinesisRecordBytes > ShardLimits.MaxConfigurableRecordBytes)
             {
                 p.Add(nameof(AggregationRatio), $"gives Kinesis records of {ProblemList.Fmt(kinesisRecordBytes)} bytes ({nameof(AggregationRatio)} × {nameof(AverageRecordBytes)} ÷ {nameof(CompressionRatio)}), over the 10 MiB record limit.");
+            }
+            else if (AggregationRatio > 1 && MaxAggregateBytes > 0
+                && AggregationRatio > Math.Max(1, MaxReachableAggregationRatio(AverageRecordBytes, MaxAggregateBytes)))
+            {
+                p.Add(nameof(AggregationRatio), $"is {ProblemList.Fmt(AggregationRatio)}, but a {ProblemList.Fmt(MaxAggregateBytes)}-byte aggregate ({nameof(MaxAggregateBytes)}) holds at most {MaxReachableAggregationRatio(AverageRecordBytes, MaxAggregateBytes)} records of {ProblemList.Fmt(AverageRecordBytes)} bytes: the producer cannot reach it.");
             }
         }
 

@@ -101,6 +101,33 @@ public sealed class RecordsTests : IDisposable
         Assert.Equal(0, record.GetProperty("subSequenceNumber").GetInt64());
     }
 
+    [Fact]
+    public async Task A_decompression_bomb_fails_its_line_under_a_512_MiB_heap_and_the_lines_after_it_still_decode()
+    {
+        // Issue 12: one ~36 KB aggregate of 100 zstd frames, each declaring 10 MiB (each under the per-frame limit).
+        // Before the per-record bound the tool allocated ~1 GB for it and died with "Out of memory" (exit 134).
+        byte[] frame = Cloud.Records.CompressedFrame.Encode(new byte[Cloud.Records.CompressedFrame.DefaultMaxDecompressedSize], Cloud.Records.CompressionCodec.Zstd);
+        using var builder = new Cloud.Records.AggregateBuilder(new Cloud.Records.AggregateBuilderOptions { MaxAggregateSize = Cloud.Records.KplFormat.MaxKinesisRecordSize });
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.True(builder.TryAdd("bomb", null, frame));
+        }
+
+        var good = Inputs(2);
+        var lines = new[]
+        {
+            Line(good[0]),
+            Line(new Input("bomb", null, builder.ToArray())),
+            Line(good[1]),
+        };
+        _sandbox.Cli.SetEnvironment("DOTNET_GCHeapHardLimit", "0x20000000"); // 512 MiB
+
+        var result = await _sandbox.RunWithInputAsync(string.Join('\n', lines) + "\n", "records", "decode");
+
+        CliAssert.Failed(result, ExitCodes.InvalidInput, "line 2", "per Kinesis record", "1 input line(s) rejected");
+        AssertSameRecords(good, result.JsonLines());
+    }
+
     [Theory]
     [InlineData("encode")]
     [InlineData("decode")]

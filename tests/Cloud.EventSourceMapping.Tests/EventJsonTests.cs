@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Record = Cloud.Kinesis.Model.Record;
+using Cloud.Consumer.Events;
 
 namespace Cloud.EventSourceMapping.Tests;
 
@@ -8,13 +8,8 @@ public class EventJsonTests
 {
     private static readonly EventSource Source = new("arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream", "shardId-000000000006", "us-east-2", "arn:aws:iam::123456789012:role/lambda-role");
 
-    private static Record Sample(string seq = "49590338271490256608559692538361571095921575989136588898") => new()
-    {
-        SequenceNumber = seq,
-        PartitionKey = "1",
-        Data = Encoding.UTF8.GetBytes("Hello, this is a test."),
-        ApproximateArrivalTimestamp = DateTimeOffset.FromUnixTimeMilliseconds(1545084650987),
-    };
+    private static StreamRecord Sample(string seq = "49590338271490256608559692538361571095921575989136588898") =>
+        new(seq, "1", Encoding.UTF8.GetBytes("Hello, this is a test."), DateTimeOffset.FromUnixTimeMilliseconds(1545084650987));
 
     [Fact]
     public void Record_event_matches_the_documented_example_field_for_field()
@@ -84,5 +79,17 @@ public class EventJsonTests
         const string expected = """{"requestContext":{"requestId":"cf6fa2a6-48e2-49a6-bc23-7ed2b154b176","functionArn":"arn:aws:lambda:us-east-1:123456789012:function:kinesis-processor","condition":"RetryAttemptsExhausted","approximateInvokeCount":4},"responseContext":{"statusCode":200,"executedVersion":"$LATEST","functionError":"Unhandled"},"version":"1.0","timestamp":"2023-12-10T22:06:23.446Z","KinesisBatchInfo":{"shardId":"shardId-000000000000","startSequenceNumber":"49647238774018758449143790847474952390342044683891376130","endSequenceNumber":"49647238774018758449143790941112301748593148785147772930","approximateArrivalOfFirstRecord":"2023-12-10T22:05:59.280Z","approximateArrivalOfLastRecord":"2023-12-10T22:06:19.196Z","batchSize":3,"streamArn":"arn:aws:kinesis:us-east-1:123456789012:stream/MyKinesisStream"}}""";
         Assert.Equal(expected, record.ToJson());
         Assert.Equal(record, OnFailureRecord.Parse(record.ToJson()));
+    }
+
+    [Fact]
+    public void The_project_has_one_model_of_the_on_failure_batch_info()
+    {
+        // Issue 12: Cloud.Consumer and Cloud.EventSourceMapping both defined a public KinesisBatchInfo.
+        var types = new[] { typeof(OnFailureRecord).Assembly, typeof(KinesisOnFailureRecord).Assembly }
+            .SelectMany(a => a.GetExportedTypes())
+            .Where(t => t.Name == "KinesisBatchInfo")
+            .ToList();
+        Assert.Equal(typeof(KinesisBatchInfo), Assert.Single(types));
+        Assert.Equal(typeof(KinesisBatchInfo), typeof(OnFailureRecord).GetProperty(nameof(OnFailureRecord.KinesisBatchInfo))!.PropertyType);
     }
 }

@@ -1,20 +1,18 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
-using Record = Cloud.Kinesis.Model.Record;
 using CsCheck;
 
 namespace Cloud.EventSourceMapping.Tests;
 
 public class FunctionResponseTests
 {
-    private static List<Record> Batch(int n) =>
-        [.. Enumerable.Range(0, n).Select(i => new Record
-        {
-            SequenceNumber = (BigInteger.Parse("49600000000000000000000000000000000000000000000000000000", CultureInfo.InvariantCulture) + (i * 7)).ToString(CultureInfo.InvariantCulture),
-            PartitionKey = "k",
-            Data = Array.Empty<byte>(),
-        })];
+    private static List<StreamRecord> Batch(int n) =>
+        [.. Enumerable.Range(0, n).Select(i => new StreamRecord(
+            (BigInteger.Parse("49600000000000000000000000000000000000000000000000000000", CultureInfo.InvariantCulture) + (i * 7)).ToString(CultureInfo.InvariantCulture),
+            "k",
+            Array.Empty<byte>(),
+            DateTimeOffset.UnixEpoch))];
 
     private static FunctionResponse Parse(string body, bool report = true, bool windowed = false, int n = 5) =>
         FunctionResponse.Parse(Encoding.UTF8.GetBytes(body), Batch(n), report, windowed);

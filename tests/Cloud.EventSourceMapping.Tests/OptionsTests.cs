@@ -1,3 +1,5 @@
+using Cloud.Testing.Kinesis;
+
 namespace Cloud.EventSourceMapping.Tests;
 
 public class OptionsTests
@@ -78,6 +80,16 @@ public class OptionsTests
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
         Assert.Throws<EventSourceMappingOptionsException>(() => new LocalEventSourceMapping(
-            new EventSourceMappingOptions { StreamName = "s", BatchSize = 0 }, new FakeKinesisClient(time), (s, _) => Task.FromResult(s), new InMemoryCheckpointStore(), time));
+            new EventSourceMappingOptions { StreamName = "s", BatchSize = 0 }, new FakeKinesis(time), (s, _) => Task.FromResult(s), new InMemoryCheckpointStore(), time));
+    }
+
+    [Fact]
+    public void Enhanced_fan_out_options_are_checked_with_the_rest()
+    {
+        var options = new EventSourceMappingOptions { StreamName = "s", ConsumerName = "has space", SubscriptionLifetime = TimeSpan.FromMinutes(6) };
+        var e = Assert.Throws<EventSourceMappingOptionsException>(options.Validate);
+        Assert.Contains(e.Problems, p => p.StartsWith("ConsumerName", StringComparison.Ordinal));
+        Assert.Contains(e.Problems, p => p.StartsWith("SubscriptionLifetime", StringComparison.Ordinal));
+        new EventSourceMappingOptions { StreamName = "s", ConsumerName = "aggregator-efo.1_a" }.Validate();
     }
 }

@@ -1,3 +1,4 @@
+using Cloud.Testing.Kinesis;
 using System.Text.Json;
 
 namespace Cloud.EventSourceMapping.Tests;
@@ -113,7 +114,7 @@ public class RunnerTests
         Assert.Equal(("shardId-000000000000", first, last, 2), (info.ShardId, info.StartSequenceNumber, info.EndSequenceNumber, info.BatchSize));
         Assert.Equal(t0, info.ApproximateArrivalOfFirstRecord);
         Assert.Equal(t0.AddMilliseconds(1234), info.ApproximateArrivalOfLastRecord);
-        Assert.Equal(FakeKinesisClient.ArnOf(Harness.Stream), info.StreamArn);
+        Assert.Equal(FakeKinesis.ArnOf(Harness.Stream), info.StreamArn);
         using var json = JsonDocument.Parse(record.ToJson());
         Assert.Equal(["requestContext", "responseContext", "version", "timestamp", "KinesisBatchInfo"], json.RootElement.EnumerateObject().Select(p => p.Name));
         Assert.DoesNotContain("\"data\"", record.ToJson(), StringComparison.Ordinal);
@@ -371,7 +372,7 @@ public class RunnerTests
     {
         await using var h = new Harness();
         var mapping = new LocalEventSourceMapping(h.Options(o => o.StreamName = "missing"), h.Kinesis, h.Function.InvokeAsync, h.Checkpoints, h.Time);
-        var e = await Assert.ThrowsAsync<Cloud.Kinesis.KinesisServiceException>(() => mapping.RunAsync(CancellationToken.None));
+        var e = await Assert.ThrowsAsync<Amazon.Kinesis.Model.ResourceNotFoundException>(() => mapping.RunAsync(CancellationToken.None));
         Assert.Equal("ResourceNotFoundException", e.ErrorCode);
     }
 }

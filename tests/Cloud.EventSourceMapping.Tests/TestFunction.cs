@@ -1,3 +1,4 @@
+using Cloud.Testing.Kinesis;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
@@ -68,7 +69,7 @@ public sealed class TestFunction
 public sealed class Harness : IAsyncDisposable
 {
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-    public FakeKinesisClient Kinesis { get; }
+    public FakeKinesis Kinesis { get; }
     public TestFunction Function { get; } = new();
     public InMemoryCheckpointStore Checkpoints { get; } = new();
     public InMemoryOnFailureDestination Failures { get; } = new();
@@ -77,7 +78,7 @@ public sealed class Harness : IAsyncDisposable
 
     public Harness(int shards = 1)
     {
-        Kinesis = new FakeKinesisClient(Time);
+        Kinesis = new FakeKinesis(Time);
         Kinesis.CreateStream(Stream, shards);
     }
 

@@ -81,6 +81,32 @@ public class ConsumersStackTests(DefaultStacksFixture f)
     }
 
     [Fact]
+    public void An_efo_consumer_in_context_maps_the_aggregator_through_it_with_its_grants()
+    {
+        var settings = InfraTestEnvironment.CdkJsonSettings();
+        settings["aggregatorEventSource"]!["efoConsumer"] = "aggregator-efo";
+        var (stacks, _) = InfraTestEnvironment.Build(settings);
+        var template = InfraTestEnvironment.TemplateOf(stacks.Consumers);
+
+        var consumer = T.Resources(template, "AWS::Kinesis::StreamConsumer").Single();
+        Assert.Equal("aggregator-efo", (string?)consumer.Properties["ConsumerName"]);
+        var consumerArn = T.O(("Fn::GetAtt", new object[] { consumer.Id, "ConsumerARN" }));
+        template.HasResourceProperties("AWS::Lambda::EventSourceMapping", T.O(("BatchSize", 500), ("EventSourceArn", consumerArn)));
+        // The forget mapping still polls its stream.
+        template.HasResourceProperties("AWS::Lambda::EventSourceMapping", T.O(("BatchSize", 10), ("EventSourceArn", Match.ObjectLike(T.O(("Fn::ImportValue", Match.AnyValue()))))));
+        template.HasResourceProperties("AWS::IAM::Policy", T.O(("PolicyDocument", T.O(("Statement", Match.ArrayWith(new object[]
+        {
+            Match.ObjectLike(T.O(("Action", new object[] { "kinesis:SubscribeToShard", "kinesis:DescribeStreamConsumer" }), ("Resource", consumerArn))),
+        }))))));
+    }
+
+    [Fact]
+    public void Without_an_efo_consumer_there_is_none()
+    {
+        f.Consumers.ResourceCountIs("AWS::Kinesis::StreamConsumer", 0);
+    }
+
+    [Fact]
     public void On_failure_queues_are_encrypted_and_refuse_plain_http()
     {
         foreach (var name in new[] { "cloud-aggregator-failures", "cloud-forget-failures" })

@@ -98,4 +98,47 @@ public class InfraConfigTests
 
         Assert.Contains(ex.Problems, p => p.StartsWith("cloud.retention:", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void The_local_runner_reads_the_same_event_source_settings_as_the_CDK_app()
+    {
+        // Issue 12: `cloud pipeline` ran batch 100 / window 10 s while the CDK app deployed 500 / 60 s.
+        var config = InfraConfig.FromJson(InfraTestEnvironment.CdkJsonSettings());
+        var local = Cloud.EventSourceMapping.CdkEventSourceSettings.Load(Path.Combine(InfraTestEnvironment.RepositoryRoot, "cdk.json"));
+        var options = new Cloud.EventSourceMapping.EventSourceMappingOptions { StreamName = "s" };
+        local.ApplyTo(options);
+
+        var deployed = config.AggregatorEventSource;
+        Assert.Equal(deployed.BatchSize, options.BatchSize);
+        Assert.Equal(deployed.MaxBatchingWindowSeconds, options.MaximumBatchingWindowInSeconds);
+        Assert.Equal(deployed.TumblingWindowSeconds, options.TumblingWindowInSeconds);
+        Assert.Equal(deployed.RetryAttempts, options.MaximumRetryAttempts);
+        Assert.Equal(deployed.MaxRecordAgeSeconds, options.MaximumRecordAgeInSeconds);
+        Assert.Equal(deployed.BisectBatchOnError, options.BisectBatchOnFunctionError);
+        Assert.Equal(deployed.ReportBatchItemFailures, options.ReportsBatchItemFailures);
+        Assert.Equal(deployed.StartingPosition == "LATEST", options.StartingPosition == Cloud.EventSourceMapping.StartingPosition.Latest);
+        Assert.Equal(config.AggregatorFunction.KeyField, local.KeyField);
+        Assert.Equal(deployed.EfoConsumer, options.ConsumerName);
+        options.Validate();
+    }
+
+    [Fact]
+    public void An_aggregation_key_in_context_reaches_the_function_and_the_local_runner_alike()
+    {
+        var settings = InfraTestEnvironment.CdkJsonSettings();
+        settings["aggregatorFunction"]!["keyField"] = "page";
+        var (stacks, config) = InfraTestEnvironment.Build(settings);
+        Assert.Equal("page", config.AggregatorFunction.KeyField);
+        InfraTestEnvironment.TemplateOf(stacks.Consumers).HasResourceProperties("AWS::Lambda::Function", T.O(
+            ("Environment", T.O(("Variables", Amazon.CDK.Assertions.Match.ObjectLike(T.O(("KEY_FIELD", "page"))))))));
+
+        var file = Path.Combine(InfraTestEnvironment.RepositoryRoot, ".tmp", "infra-tests", Guid.NewGuid().ToString("N") + "-cdk.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, """{"context":{"cloud:aggregatorFunction":{"keyField":"page"},"cloud:aggregatorEventSource":{"batchSize":0,"bisectBatchOnError":"yes"}}}""");
+        var ex = Assert.Throws<Cloud.EventSourceMapping.CdkContextException>(() => Cloud.EventSourceMapping.CdkEventSourceSettings.Load(file));
+        Assert.Contains("cloud:aggregatorEventSource.batchSize", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("cloud:aggregatorEventSource.bisectBatchOnError", ex.Message, StringComparison.Ordinal);
+        File.WriteAllText(file, """{"context":{"cloud:aggregatorFunction":{"keyField":"page"}}}""");
+        Assert.Equal("page", Cloud.EventSourceMapping.CdkEventSourceSettings.Load(file).KeyField);
+    }
 }

@@ -51,4 +51,42 @@ public class MonitoringStackTests(DefaultStacksFixture f)
         f.Monitoring.HasResourceProperties("AWS::CloudWatch::Dashboard", T.O(("DashboardName", "Cloud-pipeline")));
         f.Monitoring.ResourceCountIs("AWS::CloudWatch::Alarm", 10);
     }
+
+    [Fact]
+    public void Every_alarm_notifies_one_SNS_topic()
+    {
+        // Issue 12: alarms that notify nobody are not alarms.
+        var topics = T.Resources(f.Monitoring, "AWS::SNS::Topic").ToList();
+        var topic = Assert.Single(topics);
+        var alarms = T.Resources(f.Monitoring, "AWS::CloudWatch::Alarm").ToList();
+        Assert.Equal(10, alarms.Count);
+        Assert.All(alarms, a =>
+        {
+            var actions = a.Properties["AlarmActions"]!.AsArray();
+            var reference = Assert.Single(actions)!;
+            Assert.Equal(topic.Id, (string?)reference["Ref"]);
+        });
+        // No address in cdk.json: no subscription.
+        f.Monitoring.ResourceCountIs("AWS::SNS::Subscription", 0);
+    }
+
+    [Fact]
+    public void An_alarm_email_in_context_subscribes_to_the_topic()
+    {
+        var settings = InfraTestEnvironment.CdkJsonSettings();
+        settings["alarms"]!["email"] = "oncall@example.com";
+        var (stacks, _) = InfraTestEnvironment.Build(settings);
+
+        InfraTestEnvironment.TemplateOf(stacks.Monitoring).HasResourceProperties("AWS::SNS::Subscription", T.O(
+            ("Protocol", "email"), ("Endpoint", "oncall@example.com")));
+    }
+
+    [Fact]
+    public void A_malformed_alarm_email_is_refused_by_name()
+    {
+        var settings = InfraTestEnvironment.CdkJsonSettings();
+        settings["alarms"]!["email"] = "not an address";
+        var ex = Assert.Throws<InfraConfigException>(() => InfraConfig.FromJson(settings));
+        Assert.Contains("cloud:alarms.email", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -47,9 +47,11 @@ public class DeaggregatorTests
     }
 
     [Fact]
-    public void An_empty_aggregate_yields_no_user_records()
+    public void An_empty_aggregate_is_an_error_not_zero_user_records()
     {
-        Assert.Empty(KplDeaggregator.Deaggregate(OracleTests.Frame([]), "pk"));
+        // docs/records.md: an MD5-valid aggregate with no records would otherwise vanish without a trace.
+        var ex = Assert.Throws<AggregateFormatException>(() => KplDeaggregator.Deaggregate(OracleTests.Frame([]), "pk"));
+        Assert.Equal(KplFormat.MagicLength, ex.Offset);
     }
 
     public static TheoryData<string, string, int, string> Malformed => new()

@@ -33,8 +33,9 @@ public class MonotonicityProperties
                     SurgeRecordsPerSecond = hasSurge ? avg * peakFactor * (1 + surgeFactor) : 0,
                     SurgeDurationSeconds = hasSurge ? duration : 0,
                     Consumers = consumers.Select((c, i) => c with { Name = $"c{i}" }).ToArray(),
-                    // Keep aggregates within the 1 MiB default record size.
-                    AggregationRatio = Math.Max(1, Math.Min(ratios.Item1, 1024 * 1024 * ratios.Item2 / bytes)),
+                    // Keep aggregates within the 1 MiB default record size, and within what a 1 MiB aggregate holds.
+                    MaxAggregateBytes = 1024 * 1024,
+                    AggregationRatio = Math.Max(1, Math.Min(Math.Min(ratios.Item1, 1024 * 1024 * ratios.Item2 / bytes), WorkloadProfile.MaxReachableAggregationRatio(bytes, 1024 * 1024))),
                     CompressionRatio = ratios.Item2,
                 };
             });

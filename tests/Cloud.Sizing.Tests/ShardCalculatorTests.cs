@@ -84,8 +84,9 @@ public class ShardCalculatorTests
     [Fact]
     public void Compression_divides_the_bytes_terms()
     {
-        var plain = Calculator.Calculate(Workload(4000, 1024) with { AggregationRatio = 50 });
-        var compressed = Calculator.Calculate(Workload(4000, 1024) with { AggregationRatio = 50, CompressionRatio = 4 });
+        // 50 records of 1 KiB need a 64 KiB aggregate (the KPL's 51,200 bytes hold 49).
+        var plain = Calculator.Calculate(Workload(4000, 1024) with { AggregationRatio = 50, MaxAggregateBytes = 65_536 });
+        var compressed = Calculator.Calculate(Workload(4000, 1024) with { AggregationRatio = 50, CompressionRatio = 4, MaxAggregateBytes = 65_536 });
 
         Assert.Equal(4, plain.Shards);
         Assert.Equal(1, compressed.Shards);
@@ -152,6 +153,7 @@ public class ShardCalculatorTests
             SurgeDurationSeconds = 60,
             AverageRecordBytes = 10 * 1024,
             AggregationRatio = 50,
+            MaxAggregateBytes = 1024 * 1024,
             Consumers =
             [
                 new ConsumerProfile("a", ConsumerMode.SharedThroughput, 1_000_000, 60),

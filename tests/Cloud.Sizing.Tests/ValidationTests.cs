@@ -63,6 +63,40 @@ public class ValidationTests
     }
 
     [Fact]
+    public void An_aggregation_ratio_the_producer_cannot_reach_is_refused_naming_the_reachable_one()
+    {
+        // Issue 12: cdk.json said 100:1 for 600-byte records; a 51,200-byte KPL aggregate holds at most 84 of them
+        // (each costs 608 bytes: data 1 + 2 + 600, key index 2, record framing 1 + 2; magic, MD5 and one key take 23).
+        var w = new WorkloadProfile { AverageRecordsPerSecond = 2000, PeakRecordsPerSecond = 5000, AverageRecordBytes = 600, AggregationRatio = 100 };
+        Assert.Equal(84, WorkloadProfile.MaxReachableAggregationRatio(600, 51_200));
+
+        var ex = Assert.Throws<SizingValidationException>(w.Validate);
+
+        var problem = Assert.Single(ex.Problems, p => p.Field == "AggregationRatio");
+        Assert.Contains("at most 84", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("51200", problem.Message.Replace(",", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        (w with { AggregationRatio = 84 }).Validate();
+        // A larger aggregate (the producer's AggregationMaxSize, up to 1 MiB) reaches more.
+        (w with { MaxAggregateBytes = 1024 * 1024 }).Validate();
+    }
+
+    [Fact]
+    public void The_reachable_ratio_matches_what_the_aggregate_builder_really_fits()
+    {
+        foreach (int bytes in new[] { 1, 50, 126, 127, 600, 1024, 5000, 20_000 })
+        {
+            using var builder = new Cloud.Records.AggregateBuilder(new Cloud.Records.AggregateBuilderOptions { MaxAggregateSize = 51_200 });
+            var data = new byte[bytes];
+            int n = 0;
+            while (builder.TryAdd("k", null, data))
+            {
+                n++;
+            }
+            Assert.Equal(n, WorkloadProfile.MaxReachableAggregationRatio(bytes, 51_200));
+        }
+    }
+
+    [Fact]
     public void More_than_twenty_efo_consumers_are_rejected()
     {
         var w = new WorkloadProfile

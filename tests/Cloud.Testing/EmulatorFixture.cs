@@ -9,7 +9,8 @@ namespace Cloud.Testing;
 /// <summary>
 /// One local AWS stack (kinesis-local + dynalite, or endpoints from <c>CLOUD_KINESIS_ENDPOINT</c> /
 /// <c>CLOUD_DYNAMODB_ENDPOINT</c>) shared by a test collection. Set <c>CLOUD_KINESIS_ENGINE=kinesalite</c>
-/// to run the faster, less complete Kinesis emulator.
+/// to run the faster, less complete Kinesis emulator, or <c>CLOUD_TEST_BACKEND=localstack</c> to run the same
+/// tests against LocalStack in Docker (Testcontainers) where a Docker engine is reachable (<see cref="TestBackend"/>).
 /// </summary>
 public sealed class EmulatorFixture : IAsyncLifetime
 {
@@ -17,6 +18,7 @@ public sealed class EmulatorFixture : IAsyncLifetime
     public const string KinesisEngineVariable = "CLOUD_KINESIS_ENGINE";
 
     private EmulatorHost? _host;
+    private LocalStackBackend? _localStack;
 
     static EmulatorFixture() => AwsTestEnvironment.Apply();
 
@@ -38,6 +40,9 @@ public sealed class EmulatorFixture : IAsyncLifetime
     /// <summary>The installed pinned Node packages (aws-kinesis-agg, @aws-sdk/client-kinesis, aws-cdk).</summary>
     public NodeTools Tools { get; private set; } = null!;
 
+    /// <summary>The backend the tests run against, and why.</summary>
+    public TestBackendChoice Backend { get; private set; } = new(TestBackendKind.NpmEmulators, "not initialized");
+
     /// <summary>The region used by every client.</summary>
     public string Region => AwsTestEnvironment.Region;
 
@@ -49,7 +54,15 @@ public sealed class EmulatorFixture : IAsyncLifetime
     {
         AwsTestEnvironment.Apply();
         Tools = await NodeTools.EnsureAsync().ConfigureAwait(false);
-        _host = await EmulatorHost.StartAsync(CreateOptions(Tools)).ConfigureAwait(false);
+        Backend = TestBackend.FromEnvironment();
+        var options = CreateOptions(Tools);
+        if (Backend.Kind == TestBackendKind.LocalStack)
+        {
+            // The same tests, against LocalStack's one edge endpoint; the host only waits for it to answer.
+            _localStack = await LocalStackBackend.StartAsync(CancellationToken.None).ConfigureAwait(false);
+            options = options with { ExternalKinesisEndpoint = _localStack.Endpoint, ExternalDynamoDbEndpoint = _localStack.Endpoint };
+        }
+        _host = await EmulatorHost.StartAsync(options).ConfigureAwait(false);
     }
 
     /// <summary>Stops every emulator process.</summary>
@@ -58,6 +71,10 @@ public sealed class EmulatorFixture : IAsyncLifetime
         if (_host is not null)
         {
             await _host.DisposeAsync().ConfigureAwait(false);
+        }
+        if (_localStack is not null)
+        {
+            await _localStack.DisposeAsync().ConfigureAwait(false);
         }
     }
 

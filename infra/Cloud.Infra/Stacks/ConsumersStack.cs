@@ -1,5 +1,7 @@
 using System.Globalization;
 using Amazon.CDK;
+using Amazon.CDK.AWS.IAM;
+using Amazon.CDK.AWS.Kinesis;
 using Amazon.CDK.AWS.Lambda;
 using Amazon.CDK.AWS.Lambda.EventSources;
 using Amazon.CDK.AWS.Logs;
@@ -36,11 +38,17 @@ public sealed class ConsumersStack : Stack
         AggregatorFailures = FailureQueue("AggregatorFailures", $"{name}-aggregator-failures");
         ForgetFailures = FailureQueue("ForgetFailures", $"{name}-forget-failures");
 
-        Aggregator = NewFunction("Aggregator", $"{name}-aggregator", FunctionProject.Aggregator, config.AggregatorFunction, deps.Assets,
-            new Dictionary<string, string>
-            {
-                ["AGGREGATES_TABLE"] = deps.Aggregates.Table.TableName,
-            });
+        var aggregatorEnvironment = new Dictionary<string, string>
+        {
+            ["AGGREGATES_TABLE"] = deps.Aggregates.Table.TableName,
+        };
+        if (config.AggregatorFunction.KeyField is { } keyField)
+        {
+            // The same key the local runner (cloud pipeline) aggregates by when it reads cdk.json.
+            aggregatorEnvironment["KEY_FIELD"] = keyField;
+        }
+
+        Aggregator = NewFunction("Aggregator", $"{name}-aggregator", FunctionProject.Aggregator, config.AggregatorFunction, deps.Assets, aggregatorEnvironment);
 
         // The privacy runtime takes the master key as "kms:<key id or ARN>" (PrivacyOptions.MasterKeyVariable).
         Forget = NewFunction("Forget", $"{name}-forget", FunctionProject.Forget, config.ForgetFunction, deps.Assets,
@@ -140,6 +148,33 @@ public sealed class ConsumersStack : Stack
 
         var source = new KinesisEventSource(stream, props);
         function.AddEventSource(source);
+        if (s.EfoConsumer is { } consumerName)
+        {
+            ReadThroughConsumer(function, stream, consumerName);
+        }
+
         return source;
+    }
+
+    /// <summary>
+    /// Enhanced fan-out: a stream consumer, the mapping's EventSourceArn set to it (CDK 2.160's KinesisEventSource
+    /// takes only a stream), and the function's SubscribeToShard/DescribeStreamConsumer grant on that consumer alone.
+    /// https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html (stream consumers).
+    /// </summary>
+    private static void ReadThroughConsumer(Function function, Stream stream, string consumerName)
+    {
+        var consumer = new CfnStreamConsumer(function.Stack, $"{function.Node.Id}Consumer", new CfnStreamConsumerProps
+        {
+            ConsumerName = consumerName,
+            StreamArn = stream.StreamArn,
+        });
+        var mapping = function.Node.FindAll().OfType<CfnEventSourceMapping>().Single();
+        mapping.AddPropertyOverride("EventSourceArn", consumer.AttrConsumerArn);
+        mapping.AddDependency(consumer);
+        function.AddToRolePolicy(new PolicyStatement(new PolicyStatementProps
+        {
+            Actions = ["kinesis:SubscribeToShard", "kinesis:DescribeStreamConsumer"],
+            Resources = [consumer.AttrConsumerArn],
+        }));
     }
 }

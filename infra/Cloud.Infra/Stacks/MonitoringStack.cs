@@ -1,12 +1,18 @@
 using Amazon.CDK;
 using Amazon.CDK.AWS.CloudWatch;
+using Amazon.CDK.AWS.CloudWatch.Actions;
 using Amazon.CDK.AWS.Lambda;
+using Amazon.CDK.AWS.SNS;
+using Amazon.CDK.AWS.SNS.Subscriptions;
 using Amazon.CDK.AWS.SQS;
 using Constructs;
 
 namespace Cloud.Infra.Stacks;
 
-/// <summary>Alarms (consumer lag, throttling, function errors, on-failure queue depth) and a dashboard.</summary>
+/// <summary>
+/// Alarms (consumer lag, throttling, function errors, on-failure queue depth) that notify one SNS topic (with an
+/// email subscription when <c>cloud:alarms.email</c> is set), and a dashboard.
+/// </summary>
 public sealed class MonitoringStack : Stack
 {
     private static readonly Duration Period = Duration.Minutes(5);
@@ -45,6 +51,19 @@ public sealed class MonitoringStack : Stack
                 QueueDepth(queue), a.OnFailureQueueDepth, 1));
         }
 
+        // One topic for every alarm: subscribe people or tools to it once (cdk.json's alarms.email does it by email).
+        AlarmTopic = new Topic(this, "AlarmTopic", new TopicProps { TopicName = $"{name.ToLowerInvariant()}-alarms", DisplayName = $"{name} pipeline alarms" });
+        if (a.Email is { } email)
+        {
+            AlarmTopic.AddSubscription(new EmailSubscription(email));
+        }
+
+        var notify = new SnsAction(AlarmTopic);
+        foreach (var alarm in alarms)
+        {
+            alarm.AddAlarmAction(notify);
+        }
+
         Alarms = alarms;
 
         Dashboard = new Dashboard(this, "Dashboard", new DashboardProps { DashboardName = $"{name}-pipeline" });
@@ -59,6 +78,9 @@ public sealed class MonitoringStack : Stack
             Graph("On-failure queue depth", QueueDepth(consumers.AggregatorFailures), QueueDepth(consumers.ForgetFailures)));
         Dashboard.AddWidgets(new AlarmStatusWidget(new AlarmStatusWidgetProps { Title = "Alarms", Alarms = alarms.ToArray(), Width = 24 }));
     }
+
+    /// <summary>The topic every alarm notifies.</summary>
+    public Topic AlarmTopic { get; }
 
     /// <summary>Every alarm created.</summary>
     public IReadOnlyList<Alarm> Alarms { get; }

@@ -26,7 +26,8 @@ public static class ConsumeCommand
         var idle = new Option<double>("--idle-timeout") { Description = "Without --follow: stop when every shard is at its tip for this many seconds", DefaultValueFactory = _ => 2 };
         var userField = new Option<string>("--user-field") { Description = "JSON field with the user id (for decryption)", DefaultValueFactory = _ => "userId" };
         var noDecrypt = new Option<bool>("--no-decrypt") { Description = "Print encrypted fields as they are" };
-        var command = new Command("consume", "Print the user records of a stream as JSON lines") { stream, fromBeginning, latest, atTimestamp, max, follow, idle, userField, noDecrypt };
+        var efo = new Option<string?>("--efo") { Description = "Read through this enhanced fan-out consumer (SubscribeToShard; registered when missing)" };
+        var command = new Command("consume", "Print the user records of a stream as JSON lines") { stream, fromBeginning, latest, atTimestamp, max, follow, idle, userField, noDecrypt, efo };
         command.Validators.Add(result =>
         {
             var starts = (result.GetValue(fromBeginning) ? 1 : 0) + (result.GetValue(latest) ? 1 : 0) + (result.GetValue(atTimestamp) is null ? 0 : 1);
@@ -53,6 +54,14 @@ public static class ConsumeCommand
             await using var schemas = new SchemaRecords.ConsumerView(parse);
             var emitted = 0L;
             var bad = 0;
+            if (parse.GetValue(efo) is { } consumer)
+            {
+                (emitted, bad) = await ConsumeEfo.RunAsync(console, parse, connection, connection.Kinesis, new ConsumeEfo.Request(
+                    streamName, consumer, timestamp is not null ? Cloud.EventSourceMapping.StartingPosition.AtTimestamp : isLatest ? Cloud.EventSourceMapping.StartingPosition.Latest : Cloud.EventSourceMapping.StartingPosition.TrimHorizon,
+                    timestamp, limit, keepFollowing, idleLimit, parse.GetValue(userField)!, parse.GetValue(noDecrypt)), ct).ConfigureAwait(false);
+                return bad > 0 ? ExitCodes.InvalidInput : ExitCodes.Success;
+            }
+
             try
             {
                 var shards = await StreamsCommand.ListShardsAsync(connection.Kinesis, streamName, ct).ConfigureAwait(false);

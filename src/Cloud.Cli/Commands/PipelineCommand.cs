@@ -38,10 +38,13 @@ public static class PipelineCommand
         kind.AcceptOnlyFromAmong("clickstream", "ride-pricing");
         var seed = new Option<int>("--seed") { Description = "Generator seed", DefaultValueFactory = _ => 42 };
         var shards = new Option<int?>("--shards") { Description = "Override the calculator's shard count" };
-        var window = new Option<int>("--window-seconds") { Description = "Tumbling window of the Aggregator", DefaultValueFactory = _ => 10 };
+        var window = new Option<int?>("--window-seconds") { Description = "Tumbling window of the Aggregator (default: cdk.json's cloud:aggregatorEventSource.tumblingWindowSeconds, else 10)" };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Records per Aggregator invoke (default: cdk.json's batchSize, else 100)" };
+        var keyFieldOption = new Option<string?>("--key-field") { Description = "Field the Aggregator groups by (default: cdk.json's cloud:aggregatorFunction.keyField, else page / zone)" };
+        var cdkJson = new Option<string?>("--cdk-json") { Description = "cdk.json whose context gives the event-source settings (default: the nearest one above the current folder)" };
         var forgetDemo = new Option<bool>("--forget-demo") { Description = "Forget the most active user half-way and show their records turn redacted" };
         var compress = RecordsCommand.CodecOption();
-        var command = new Command("pipeline", "Run the whole pipeline locally with a live dashboard (the project's main job)") { stream, rate, duration, kind, seed, shards, window, forgetDemo, compress, SchemaRecords.PipelineSchemaFormat };
+        var command = new Command("pipeline", "Run the whole pipeline locally with a live dashboard (the project's main job)") { stream, rate, duration, kind, seed, shards, window, batchSize, keyFieldOption, cdkJson, forgetDemo, compress, SchemaRecords.PipelineSchemaFormat };
         // Checked in the action, not in a command validator: a validator sees 0 for an option left at its
         // DefaultValueFactory value (System.CommandLine 2.0), which rejected the plain `cloud pipeline`.
         command.SetAction((parse, ct) =>
@@ -49,7 +52,12 @@ public static class PipelineCommand
             var settings = new Settings(
                 parse.GetValue(stream)!, parse.GetValue(rate), parse.GetValue(duration) ?? (console.Interactive ? null : 60),
                 parse.GetValue(kind) == "ride-pricing" ? EventKind.RidePricing : EventKind.Clickstream, parse.GetValue(seed),
-                parse.GetValue(shards), parse.GetValue(window), parse.GetValue(forgetDemo), RecordsCommand.ParseCodec(parse.GetValue(compress)!));
+                parse.GetValue(shards), parse.GetValue(window), parse.GetValue(forgetDemo), RecordsCommand.ParseCodec(parse.GetValue(compress)!))
+            {
+                BatchSize = parse.GetValue(batchSize),
+                KeyField = parse.GetValue(keyFieldOption),
+                CdkJson = parse.GetValue(cdkJson),
+            };
             Validate(settings);
             return RunAsync(console, parse, settings, ct);
         });
@@ -78,6 +86,11 @@ public static class PipelineCommand
             problems.Add($"--shards must be between 1 and 50 (was {settings.Shards}).");
         }
 
+        if (settings.BatchSize is < 1 or > 10_000)
+        {
+            problems.Add($"--batch-size must be between 1 and 10,000 (was {settings.BatchSize}).");
+        }
+
         if (settings.WindowSeconds is < 1 or > 900)
         {
             problems.Add($"--window-seconds must be between 1 and 900 (was {settings.WindowSeconds}).");
@@ -89,7 +102,14 @@ public static class PipelineCommand
         }
     }
 
-    private sealed record Settings(string Stream, double Rate, double? Duration, EventKind Kind, int Seed, int? Shards, int WindowSeconds, bool ForgetDemo, CompressionCodec Compression);
+    private sealed record Settings(string Stream, double Rate, double? Duration, EventKind Kind, int Seed, int? Shards, int? WindowSeconds, bool ForgetDemo, CompressionCodec Compression)
+    {
+        public int? BatchSize { get; init; }
+
+        public string? KeyField { get; init; }
+
+        public string? CdkJson { get; init; }
+    }
 
     private static async Task<int> RunAsync(CliConsole console, ParseResult parse, Settings settings, CancellationToken ct)
     {
@@ -183,7 +203,19 @@ public static class PipelineCommand
         }
 
         await WaitActiveAsync(kinesis, settings.Stream, ct).ConfigureAwait(false);
-        var keyField = settings.Kind == EventKind.Clickstream ? "page" : "zone";
+        // One configuration: the event-source settings the CDK app deploys (cdk.json), then the flags.
+        var cdkPath = settings.CdkJson ?? CdkEventSourceSettings.Find(Environment.CurrentDirectory);
+        CdkEventSourceSettings? deployed;
+        try
+        {
+            deployed = cdkPath is null ? null : CdkEventSourceSettings.Load(cdkPath);
+        }
+        catch (Exception ex) when (ex is CdkContextException or IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.InvalidInput, ex.Message);
+        }
+
+        var keyField = settings.KeyField ?? deployed?.KeyField ?? (settings.Kind == EventKind.Clickstream ? "page" : "zone");
         var aggregatorConfig = new AggregatorConfig
         {
             TableName = "cloud-aggregates",
@@ -201,13 +233,19 @@ public static class PipelineCommand
         {
             StreamName = settings.Stream,
             BatchSize = 100,
-            TumblingWindowInSeconds = settings.WindowSeconds,
+            TumblingWindowInSeconds = 10,
             BisectBatchOnFunctionError = true,
             MaximumRetryAttempts = 3,
             OnFailureDestination = failures,
             Region = connection.Region,
         };
         esmOptions.FunctionResponseTypes.Add(EventSourceMappingOptions.ReportBatchItemFailures);
+        deployed?.ApplyTo(esmOptions);
+        esmOptions.BatchSize = settings.BatchSize ?? esmOptions.BatchSize;
+        esmOptions.TumblingWindowInSeconds = settings.WindowSeconds ?? esmOptions.TumblingWindowInSeconds;
+        say($"Event source: batch {esmOptions.BatchSize}, batching window {esmOptions.MaximumBatchingWindowInSeconds} s, tumbling window {esmOptions.TumblingWindowInSeconds} s, "
+            + $"{esmOptions.MaximumRetryAttempts} retries, bisect {(esmOptions.BisectBatchOnFunctionError ? "on" : "off")}, key '{keyField}'"
+            + (deployed is null ? " (defaults; no cdk.json)." : $" (from {deployed.Path}; flags override)."));
         var checkpoints = new DynamoDbCheckpointStore(connection.DynamoDb);
         await checkpoints.EnsureTableAsync(ct).ConfigureAwait(false);
         await using var runner = new LocalEventSourceMapping(esmOptions, kinesis, aggregatorHandle.Handle.Invoke, checkpoints);

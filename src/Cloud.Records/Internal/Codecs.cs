@@ -74,11 +74,10 @@ internal static class Codecs
             case CompressionCodec.Zstd:
                 try
                 {
-                    ulong size = Decompressor.GetDecompressedSize(source);
-                    if (size != (ulong)destination.Length)
-                    {
-                        throw new InvalidDataException($"zstd frame content size is {size}, header says {destination.Length}");
-                    }
+                    // RFC 8878 makes Frame_Content_Size optional (streaming encoders, `zstd -c` from a pipe, leave it
+                    // out), so it is not required here. Decoding into a span of exactly the declared length bounds the
+                    // output either way: more data fails as "destination too small", less is caught by the caller,
+                    // and a frame that does state its size is checked against it by zstd itself.
                     return ZstdDecompressor().Unwrap(source, destination);
                 }
                 catch (ZstdException ex)

@@ -127,4 +127,35 @@ public class DeaggregationTests
         Assert.IsType<UnknownCodecException>(codec.Exception!.InnerException);
         Assert.Contains(TestRecords.Seq(1), codec.Message, StringComparison.Ordinal);
     }
+    [Fact]
+    public async Task A_decompression_bomb_fails_only_its_record_and_the_batch_budget_bounds_the_whole_batch()
+    {
+        // Issue 12: 100 frames of 10 MiB each in one small aggregate; each frame is under the per-frame limit.
+        byte[] tenMiB = CompressedFrame.Encode(new byte[CompressedFrame.DefaultMaxDecompressedSize], CompressionCodec.Zstd);
+        byte[] bomb = Aggregate(Enumerable.Repeat(("k", tenMiB), 100));
+        byte[] oneMiB = CompressedFrame.Encode(new byte[1 << 20], CompressionCodec.Lz4);
+        var decoder = new RecordDecoder(new RecordDecoderOptions { MaxDecompressedBytesPerRecord = 2 << 20, MaxDecompressedBytesPerBatch = 3 << 20 });
+        var records = new[]
+        {
+            TestRecords.Record(0, "a", "before"),
+            TestRecords.Record(1, "k", bomb),
+            TestRecords.Record(2, "b", oneMiB),
+            TestRecords.Record(3, "b", oneMiB),
+            TestRecords.Record(4, "b", oneMiB),
+            TestRecords.Record(5, "b", oneMiB), // the fourth MiB is over the batch's 3 MiB
+            TestRecords.Record(6, "c", "after"),
+        };
+        var handled = new ConcurrentBag<string>();
+
+        var result = await new KinesisBatchProcessor(new KinesisBatchProcessorOptions { Decoder = decoder })
+            .ProcessAsync(records, (r, _) => { handled.Add(r.Data.Length > 100 ? "MiB" : Encoding.UTF8.GetString(r.Data.Span)); return ValueTask.CompletedTask; });
+
+        Assert.Equal(["MiB", "MiB", "MiB", "after", "before"], handled.Order(StringComparer.Ordinal));
+        var bombed = Assert.Single(result.Failures, f => f.SequenceNumber == TestRecords.Seq(1));
+        Assert.Equal(RecordFailureStage.Decode, bombed.Stage);
+        Assert.Equal(DecompressionLimitScope.Record, Assert.IsType<DecompressionLimitException>(bombed.Exception!.InnerException).Scope);
+        var over = Assert.Single(result.Failures, f => f.SequenceNumber == TestRecords.Seq(5));
+        Assert.Equal(DecompressionLimitScope.Batch, Assert.IsType<DecompressionLimitException>(over.Exception!.InnerException).Scope);
+        Assert.Equal(TestRecords.Seq(1), result.LowestFailedSequenceNumber);
+    }
 }

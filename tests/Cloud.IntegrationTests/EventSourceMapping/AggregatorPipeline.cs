@@ -123,7 +123,7 @@ public sealed class AggregatorPipeline : IAsyncDisposable
         }, timeout, "every shard checkpointed at its last record with its window closed", () => _runs.Count > 0 ? Mapping : null);
 
     /// <summary>The last sequence number of each shard that holds records.</summary>
-    public static Dictionary<string, string> LastSequenceByShard(IEnumerable<(string ShardId, Cloud.Kinesis.Model.Record Record)> records) =>
+    public static Dictionary<string, string> LastSequenceByShard(IEnumerable<(string ShardId, StreamRecord Record)> records) =>
         records.GroupBy(r => r.ShardId).ToDictionary(g => g.Key, g => g.MaxBy(r => System.Numerics.BigInteger.Parse(r.Record.SequenceNumber, System.Globalization.CultureInfo.InvariantCulture)).Record.SequenceNumber);
 
     public async ValueTask DisposeAsync()

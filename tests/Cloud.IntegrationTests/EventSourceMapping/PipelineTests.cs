@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Amazon.DynamoDBv2.Model;
+using Amazon.Kinesis.Model;
 using Cloud.EventSourceMapping;
 using Cloud.Functions.Aggregator;
-using Cloud.Kinesis.Model;
 using Cloud.Producer;
 using Cloud.Records;
 using Cloud.Testing;
@@ -96,8 +96,8 @@ public sealed class PipelineTests(EmulatorFixture fixture, ITestOutputHelper out
             StreamName = stream,
             Records =
             [
-                new PutRecordsRequestEntry { PartitionKey = lead.User, Data = Json(lead) },
-                new PutRecordsRequestEntry { PartitionKey = lead.User, Data = Poison(codec) },
+                new PutRecordsRequestEntry { PartitionKey = lead.User, Data = new MemoryStream(Json(lead)) },
+                new PutRecordsRequestEntry { PartitionKey = lead.User, Data = new MemoryStream(Poison(codec)) },
             ],
         });
         Assert.Equal(0, put.FailedRecordCount);

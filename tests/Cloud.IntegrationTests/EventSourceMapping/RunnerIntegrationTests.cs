@@ -18,7 +18,7 @@ public sealed class RunnerIntegrationTests(EmulatorFixture fixture) : IDisposabl
     public async Task Event_JSON_deserializes_with_the_consumer_models()
     {
         var stream = await _s.CreateStreamAsync("esm-json", 1);
-        var put = await _s.Kinesis.PutRecordAsync(new Cloud.Kinesis.Model.PutRecordRequest { StreamName = stream, PartitionKey = "user-1", Data = Encoding.UTF8.GetBytes("""{"n":1}""") });
+        var put = await _s.Kinesis.PutRecordAsync(new Amazon.Kinesis.Model.PutRecordRequest { StreamName = stream, PartitionKey = "user-1", Data = new MemoryStream(Encoding.UTF8.GetBytes("""{"n":1}""")) });
         var events = new List<KinesisTimeWindowEvent>();
         var options = _s.Options(stream, o => { o.TumblingWindowInSeconds = 60; o.Region = fixture.Region; });
         await using var mapping = new LocalEventSourceMapping(options, _s.Kinesis, async (input, ct) =>
@@ -117,11 +117,78 @@ public sealed class RunnerIntegrationTests(EmulatorFixture fixture) : IDisposabl
     }
 
     [Fact]
+    public async Task Enhanced_fan_out_registers_its_consumer_and_keeps_per_key_order_across_renewed_subscriptions_and_a_split()
+    {
+        var stream = await _s.CreateStreamAsync("esm-efo", 1);
+        // A 2-second subscription lifetime makes the reader resubscribe (from the last record) many times in the test.
+        var options = _s.Options(stream, o => { o.BatchSize = 25; o.ConsumerName = "esm-efo-consumer"; o.SubscriptionLifetime = TimeSpan.FromSeconds(2); });
+        await using var mapping = new LocalEventSourceMapping(options, _s.Kinesis, _s.Recorder(), _s.Store(options));
+        await mapping.StartAsync();
+        await _s.PutCountersAsync(stream, keys: 8, perKey: 20);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var parent = await _s.SplitFirstOpenShardAsync(stream);
+        await _s.PutCountersAsync(stream, keys: 8, perKey: 20, startAt: 20);
+        var total = _s.Written.Count;
+        await RunnerTestSupport.WaitUntilAsync(() => _s.Handled.Count >= total, Patience, "all handled", mapping);
+
+        foreach (var (key, order) in _s.ExpectedOrderByKey())
+        {
+            Assert.Equal(order, _s.CountersByKey()[key]);
+        }
+        Assert.Equal(total, _s.Handled.Count); // nothing twice
+        var consumer = await _s.Kinesis.DescribeStreamConsumerAsync(new Amazon.Kinesis.Model.DescribeStreamConsumerRequest { StreamARN = mapping.StreamArn, ConsumerName = "esm-efo-consumer" });
+        Assert.Equal(Amazon.Kinesis.ConsumerStatus.ACTIVE, consumer.ConsumerDescription.ConsumerStatus);
+        await RunnerTestSupport.WaitUntilAsync(() => mapping.GetLag().Any(l => l.ShardId == parent && l.Finished), Patience, "parent finished", mapping);
+    }
+
+    [Fact]
+    public async Task The_enhanced_fan_out_stream_reader_reads_every_shard_parents_first_through_renewed_subscriptions()
+    {
+        // What `cloud consume STREAM --efo CONSUMER` reads with.
+        var stream = await _s.CreateStreamAsync("efo-read", 1);
+        await _s.PutCountersAsync(stream, keys: 6, perKey: 15);
+        await _s.SplitFirstOpenShardAsync(stream);
+        await _s.PutCountersAsync(stream, keys: 6, perKey: 15, startAt: 15);
+        var reader = new EnhancedFanOutStreamReader(_s.Kinesis, new EnhancedFanOutStreamReaderOptions
+        {
+            StreamName = stream,
+            ConsumerName = "efo-read-consumer",
+            SubscriptionLifetime = TimeSpan.FromSeconds(2),
+        });
+        var seen = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var shards = new HashSet<string>(StringComparer.Ordinal);
+        var count = 0;
+        using var timeout = new CancellationTokenSource(Patience);
+        await foreach (var e in reader.ReadAsync(timeout.Token))
+        {
+            foreach (var r in e.Records)
+            {
+                var text = Encoding.UTF8.GetString(r.Data.Span);
+                var key = text[..text.IndexOf(':', StringComparison.Ordinal)];
+                (seen.TryGetValue(key, out var list) ? list : seen[key] = []).Add(int.Parse(text[(key.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+                shards.Add(e.ShardId);
+                count++;
+            }
+            if (count >= _s.Written.Count)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(_s.Written.Count, count);
+        foreach (var (key, order) in _s.ExpectedOrderByKey())
+        {
+            Assert.Equal(order, seen[key]);
+        }
+        Assert.Equal(3, shards.Count);
+    }
+
+    [Fact]
     public async Task A_poison_record_goes_to_the_on_failure_destination_and_all_others_are_processed()
     {
         var stream = await _s.CreateStreamAsync("esm-poison", 2);
         await _s.PutCountersAsync(stream, keys: 6, perKey: 20);
-        var poison = await _s.Kinesis.PutRecordAsync(new Cloud.Kinesis.Model.PutRecordRequest { StreamName = stream, PartitionKey = "key-3", Data = "poison"u8.ToArray() });
+        var poison = await _s.Kinesis.PutRecordAsync(new Amazon.Kinesis.Model.PutRecordRequest { StreamName = stream, PartitionKey = "key-3", Data = new MemoryStream("poison"u8.ToArray()) });
         await _s.PutCountersAsync(stream, keys: 6, perKey: 20, startAt: 20);
         var destination = new DynamoDbOnFailureDestination(_s.Dynamo, EmulatorFixture.UniqueName("esm-dlq"));
         var options = _s.Options(stream, o =>

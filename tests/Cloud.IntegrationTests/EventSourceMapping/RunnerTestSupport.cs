@@ -2,9 +2,10 @@ using System.Collections.Concurrent;
 using System.Numerics;
 using System.Text;
 using System.Text.Json;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.EventSourceMapping;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
 using Cloud.Testing;
 
 namespace Cloud.IntegrationTests.EventSourceMapping;
@@ -20,11 +21,11 @@ public sealed class RunnerTestSupport : IDisposable
     public RunnerTestSupport(EmulatorFixture fixture)
     {
         _fixture = fixture;
-        Kinesis = new KinesisClient(new KinesisClientOptions { ServiceUrl = fixture.KinesisEndpoint, Region = fixture.Region, Credentials = fixture.Credentials });
+        Kinesis = fixture.CreateKinesisClient();
         Dynamo = fixture.CreateDynamoDbClient();
     }
 
-    public KinesisClient Kinesis { get; }
+    public AmazonKinesisClient Kinesis { get; }
 
     public Amazon.DynamoDBv2.IAmazonDynamoDB Dynamo { get; }
 
@@ -90,7 +91,7 @@ public sealed class RunnerTestSupport : IDisposable
             var response = await Kinesis.PutRecordsAsync(new PutRecordsRequest
             {
                 StreamName = stream,
-                Records = [.. chunk.Select(c => new PutRecordsRequestEntry { PartitionKey = c.Key, Data = Encoding.UTF8.GetBytes($"{c.Key}:{c.N}") })],
+                Records = [.. chunk.Select(c => new PutRecordsRequestEntry { PartitionKey = c.Key, Data = new MemoryStream(Encoding.UTF8.GetBytes($"{c.Key}:{c.N}")) })],
             });
             Assert.Equal(0, response.FailedRecordCount);
             var call = ++_calls;
@@ -150,17 +151,18 @@ public sealed class RunnerTestSupport : IDisposable
     }
 
     /// <summary>Every record of every shard from TRIM_HORIZON to the current tip, read directly (independently of any runner).</summary>
-    public async Task<List<(string ShardId, Cloud.Kinesis.Model.Record Record)>> ReadAllAsync(string stream)
+    public async Task<List<(string ShardId, StreamRecord Record)>> ReadAllAsync(string stream)
     {
-        var result = new List<(string, Cloud.Kinesis.Model.Record)>();
+        var result = new List<(string, StreamRecord)>();
         foreach (var shard in await Kinesis.ListAllShardsAsync(stream))
         {
-            var iterator = (await Kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TrimHorizon })).ShardIterator;
+            var iterator = (await Kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TRIM_HORIZON })).ShardIterator;
             while (iterator is not null)
             {
                 var page = await Kinesis.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator, Limit = 1000 });
-                result.AddRange(page.Records.Select(r => (shard.ShardId, r)));
-                if (page.Records.Count == 0 && page.MillisBehindLatest is 0 or null)
+                var records = page.Records ?? [];
+                result.AddRange(records.Select(r => (shard.ShardId, StreamRecord.From(r))));
+                if (records.Count == 0 && page.MillisBehindLatest is 0 or null)
                 {
                     break;
                 }
