@@ -62,6 +62,7 @@ public sealed class UserKeyRing
             return cached.Key ?? throw new UserForgottenException(userId, cached.ForgottenAt);
         }
 
+        long lookup = Cache.BeginLookup();
         var record = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
@@ -74,7 +75,7 @@ public sealed class UserKeyRing
                 {
                     _logger.LogInformation("Created data key version {KeyVersion} for user {UserId}", InitialKeyVersion, userId);
                     var created = new UserDataKey(userId, InitialKeyVersion, generated.Plaintext);
-                    Cache.SetKey(created);
+                    Cache.TrySetKey(created, lookup);
                     return created;
                 }
             }
@@ -84,8 +85,8 @@ public sealed class UserKeyRing
             }
         }
 
-        var lookup = await UnwrapAsync(record, cancellationToken).ConfigureAwait(false);
-        return lookup.Key ?? throw new UserForgottenException(userId, lookup.ForgottenAt);
+        var found = await UnwrapAsync(record, lookup, cancellationToken).ConfigureAwait(false);
+        return found.Key ?? throw new UserForgottenException(userId, found.ForgottenAt);
     }
 
     /// <summary>Finds the user's key for decryption; never creates one.</summary>
@@ -99,8 +100,9 @@ public sealed class UserKeyRing
             return cached.Key is { } key ? new KeyLookup(KeyStatus.Active, key, null) : new KeyLookup(KeyStatus.Forgotten, null, cached.ForgottenAt);
         }
 
+        long lookup = Cache.BeginLookup();
         var record = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
-        return record is null ? default : await UnwrapAsync(record, cancellationToken).ConfigureAwait(false);
+        return record is null ? default : await UnwrapAsync(record, lookup, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -113,13 +115,14 @@ public sealed class UserKeyRing
         ArgumentException.ThrowIfNullOrEmpty(userId);
         Cache.Invalidate(userId);
         var (outcome, at) = await _store.ForgetAsync(userId, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        // Overwrites any key a concurrent reader cached between the invalidation and the tombstone.
+        // Only now that the tombstone is durable: overwrites any key a concurrent lookup cached, and makes the cache
+        // refuse the key of every lookup that began earlier (it may have read the record before the tombstone).
         Cache.SetForgotten(userId, at);
         _logger.LogInformation("Forgot user {UserId}: {Outcome}; other processes drop the key within {EraseLatency}", userId, outcome, EraseLatency);
         return new ForgetResult(userId, outcome, at, EraseLatency);
     }
 
-    private async ValueTask<KeyLookup> UnwrapAsync(KeyRecord record, CancellationToken cancellationToken)
+    private async ValueTask<KeyLookup> UnwrapAsync(KeyRecord record, long lookupToken, CancellationToken cancellationToken)
     {
         if (record.Status == KeyStatus.Forgotten)
         {
@@ -131,7 +134,7 @@ public sealed class UserKeyRing
         try
         {
             var key = new UserDataKey(record.UserId, record.KeyVersion, plaintext);
-            Cache.SetKey(key);
+            Cache.TrySetKey(key, lookupToken);
             return new KeyLookup(KeyStatus.Active, key, null);
         }
         finally
