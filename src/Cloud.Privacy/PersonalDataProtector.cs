@@ -112,7 +112,7 @@ public sealed class PersonalDataProtector
         }
         catch (UserForgottenException) when (_options.ForgottenUserPolicy == ForgottenUserPolicy.Drop)
         {
-            _logger.LogInformation("Dropped a record for forgotten user {UserId}", userId);
+            _logger.LogInformation("Dropped a record for forgotten {UserRef}", UserReference.For(userId));
             return new ProtectResult(ProtectStatus.Dropped, ReadOnlyMemory<byte>.Empty, userId, 0);
         }
 

@@ -53,5 +53,5 @@ public sealed class UserDataKey
     }
 
     /// <summary>Never prints key material.</summary>
-    public override string ToString() => $"UserDataKey(user={UserId}, version={Version})";
+    public override string ToString() => $"UserDataKey({UserReference.For(UserId)}, version={Version})";
 }

@@ -73,7 +73,7 @@ public sealed class UserKeyRing
                 record = await _store.TryCreateAsync(candidate, cancellationToken).ConfigureAwait(false);
                 if (ReferenceEquals(record, candidate))
                 {
-                    _logger.LogInformation("Created data key version {KeyVersion} for user {UserId}", InitialKeyVersion, userId);
+                    _logger.LogInformation("Created data key version {KeyVersion} for {UserRef}", InitialKeyVersion, UserReference.For(userId));
                     var created = new UserDataKey(userId, InitialKeyVersion, generated.Plaintext);
                     Cache.TrySetKey(created, lookup);
                     return created;
@@ -118,7 +118,7 @@ public sealed class UserKeyRing
         // Only now that the tombstone is durable: overwrites any key a concurrent lookup cached, and makes the cache
         // refuse the key of every lookup that began earlier (it may have read the record before the tombstone).
         Cache.SetForgotten(userId, at);
-        _logger.LogInformation("Forgot user {UserId}: {Outcome}; other processes drop the key within {EraseLatency}", userId, outcome, EraseLatency);
+        _logger.LogInformation("Forgot {UserRef}: {Outcome}; other processes drop the key within {EraseLatency}", UserReference.For(userId), outcome, EraseLatency);
         return new ForgetResult(userId, outcome, at, EraseLatency);
     }
 
