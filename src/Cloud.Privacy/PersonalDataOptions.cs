@@ -22,10 +22,19 @@ public sealed class PersonalDataOptions
 
     /// <summary>
     /// Dot-separated paths of personal fields (top-level or nested through objects). A field's whole value — string,
-    /// number, object or array — is encrypted. Fields inside arrays are not addressed individually.
+    /// number, object or array — is encrypted. <c>[*]</c> after a name addresses every element of that array on its own:
+    /// <c>emails[*]</c> (each element), <c>contacts[*].phone</c> (a field of each object element), <c>grid[*][*]</c>.
     /// </summary>
     /// <value>The default value is <c>email, name, ip, address</c>.</value>
     public IList<string> Fields { get; init; } = ["email", "name", "ip", "address"];
+
+    /// <summary>
+    /// Logical data-set name bound into every ciphertext (with user and field). Records keep decrypting when replayed from
+    /// a backup or copied to another stream, as long as readers configure the same name; a ciphertext moved to another data
+    /// set reads as tampered. Null binds the stream name the record is written to / read from.
+    /// </summary>
+    /// <value>The default value is null (the stream name).</value>
+    public string? DataSet { get; set; }
 
     /// <summary>Writes for forgotten users.</summary>
     /// <value>The default value is <see cref="ForgottenUserPolicy.Reject"/>.</value>
@@ -40,7 +49,12 @@ public sealed class PersonalDataOptions
     public void Validate()
     {
         var problems = new List<string>();
-        if (!IsPath(UserIdField))
+        if (DataSet is not null && string.IsNullOrWhiteSpace(DataSet))
+        {
+            problems.Add("DataSet is blank: set a name, or null to bind the stream name");
+        }
+
+        if (!IsPath(UserIdField) || UserIdField.Contains('[', StringComparison.Ordinal))
         {
             problems.Add($"UserIdField '{UserIdField}' is not a dot-separated path of non-empty names");
         }
@@ -55,7 +69,7 @@ public sealed class PersonalDataOptions
             {
                 if (!IsPath(f))
                 {
-                    problems.Add($"field '{f}' is not a dot-separated path of non-empty names");
+                    problems.Add($"field '{f}' is not a dot-separated path of non-empty names, each optionally followed by [*]");
                     continue;
                 }
 
@@ -85,8 +99,38 @@ public sealed class PersonalDataOptions
         }
     }
 
-    private static bool IsPath(string? path) => !string.IsNullOrEmpty(path) && path.Split('.').All(s => s.Length > 0);
+    private static bool IsPath(string? path) => !string.IsNullOrEmpty(path) && path.Split('.').All(IsSegment);
+
+    // A name without brackets, then any number of "[*]".
+    private static bool IsSegment(string segment)
+    {
+        int bracket = segment.IndexOf('[', StringComparison.Ordinal);
+        var name = bracket < 0 ? segment : segment[..bracket];
+        if (name.Length == 0 || name.Contains(']', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        for (var rest = bracket < 0 ? "" : segment[bracket..]; rest.Length > 0; rest = rest[3..])
+        {
+            if (!rest.StartsWith("[*]", StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Splits a validated path segment into its name and how many <c>[*]</c> follow it.</summary>
+    internal static (string Name, int ArrayDepth) ParseSegment(string segment)
+    {
+        int bracket = segment.IndexOf('[', StringComparison.Ordinal);
+        return bracket < 0 ? (segment, 0) : (segment[..bracket], (segment.Length - bracket) / 3);
+    }
 
     private static bool IsSameOrUnder(string path, string ancestor) =>
-        string.Equals(path, ancestor, StringComparison.Ordinal) || path.StartsWith(ancestor + ".", StringComparison.Ordinal);
+        string.Equals(path, ancestor, StringComparison.Ordinal)
+        || path.StartsWith(ancestor + ".", StringComparison.Ordinal)
+        || path.StartsWith(ancestor + "[", StringComparison.Ordinal);
 }

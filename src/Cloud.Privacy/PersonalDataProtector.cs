@@ -82,6 +82,12 @@ public sealed class PersonalDataProtector
     /// <summary>The key ring in use.</summary>
     public UserKeyRing KeyRing => _keyRing;
 
+    /// <summary>
+    /// The context bound into ciphertexts of records written to or read from <paramref name="streamName"/>:
+    /// <see cref="PersonalDataOptions.DataSet"/> when configured, otherwise the stream name itself.
+    /// </summary>
+    public string ContextFor(string streamName) => _options.DataSet ?? streamName;
+
     /// <summary>Encrypts the configured personal fields of one UTF-8 JSON record for <paramref name="streamName"/>.</summary>
     /// <exception cref="UserForgottenException">The user is forgotten and the policy is Reject.</exception>
     /// <exception cref="InvalidPersonalDataException">Malformed JSON, or personal fields without a user id.</exception>
@@ -116,7 +122,7 @@ public sealed class PersonalDataProtector
             return new ProtectResult(ProtectStatus.Dropped, ReadOnlyMemory<byte>.Empty, userId, 0);
         }
 
-        return new ProtectResult(ProtectStatus.Encrypted, BuildEncrypted(json.Span, hits, key, streamName), userId, hits.Count);
+        return new ProtectResult(ProtectStatus.Encrypted, BuildEncrypted(json.Span, hits, key, ContextFor(streamName)), userId, hits.Count);
     }
 
     /// <summary>
@@ -156,9 +162,10 @@ public sealed class PersonalDataProtector
         }
 
         var source = json;
+        var context = ContextFor(streamName);
         var output = Splice(json.Span, hits, hit =>
         {
-            var binding = new FieldBinding(userId, hit.Path, streamName);
+            var binding = new FieldBinding(userId, hit.Path, context);
             return FieldCiphertext.Decrypt(key, binding, source.Span[(hit.Start + 1)..(hit.End - 1)]);
         });
         return new RevealResult(RevealStatus.Decrypted, output, userId, hits.Count);
@@ -215,7 +222,8 @@ public sealed class PersonalDataProtector
     }
 
     // One pass over the record: finds the user id and either the configured fields' values (encrypt) or every
-    // string value that is a field ciphertext, with its path (decrypt). Arrays are not descended into.
+    // string value that is a field ciphertext, with its path (decrypt). Arrays are descended into when a [*] path names
+    // them (encrypt) and always when decrypting (an element's path is its array's path + "[*]").
     private static string? Scan(ReadOnlySpan<byte> json, FieldNode root, bool encrypt, List<Hit> hits)
     {
         if (json.IsEmpty)
@@ -239,8 +247,7 @@ public sealed class PersonalDataProtector
                 return null;
             }
 
-            var path = new List<string>();
-            WalkObject(ref reader, root, path, encrypt, hits, ref userId);
+            WalkObject(ref reader, root, "", encrypt, hits, ref userId);
             EnsureEnd(ref reader);
         }
         catch (JsonException ex)
@@ -259,74 +266,84 @@ public sealed class PersonalDataProtector
         }
     }
 
-    private static void WalkObject(ref Utf8JsonReader r, FieldNode? node, List<string> path, bool encrypt, List<Hit> hits, ref string? userId)
+    private static void WalkObject(ref Utf8JsonReader r, FieldNode? node, string prefix, bool encrypt, List<Hit> hits, ref string? userId)
     {
         while (r.Read() && r.TokenType != JsonTokenType.EndObject)
         {
             var child = node?.Find(ref r);
-            string? name = null;
+            string? path = null;
             if (!encrypt)
             {
-                name = r.GetString();
+                var name = r.GetString();
+                path = prefix.Length == 0 ? name : prefix + "." + name;
             }
 
             r.Read();
-            int start = (int)r.TokenStartIndex;
-            switch (r.TokenType)
+            if (child is { IsUserId: true })
             {
-                case JsonTokenType.StartObject when child is { IsTarget: true } && encrypt:
-                case JsonTokenType.StartArray when child is { IsTarget: true } && encrypt:
-                    r.Skip();
-                    hits.Add(new Hit(start, (int)r.TokenStartIndex + 1, child.Path));
-                    break;
-                case JsonTokenType.StartObject when encrypt && child is null:
-                case JsonTokenType.StartArray:
-                    r.Skip();
-                    break;
-                case JsonTokenType.StartObject:
-                    if (name is not null)
-                    {
-                        path.Add(name);
-                    }
+                if (r.TokenType == JsonTokenType.String)
+                {
+                    userId = r.GetString();
+                    continue;
+                }
 
-                    WalkObject(ref r, child, path, encrypt, hits, ref userId);
-                    if (name is not null)
-                    {
-                        path.RemoveAt(path.Count - 1);
-                    }
-
-                    break;
-                case JsonTokenType.String:
-                    int end = start + r.ValueSpan.Length + 2;
-                    bool isCipher = !r.ValueIsEscaped && FieldCiphertext.IsCiphertext(r.ValueSpan);
-                    if (child is { IsUserId: true })
-                    {
-                        userId = r.GetString();
-                    }
-                    else if (encrypt && child is { IsTarget: true } && !isCipher)
-                    {
-                        hits.Add(new Hit(start, end, child.Path));
-                    }
-                    else if (!encrypt && isCipher)
-                    {
-                        hits.Add(new Hit(start, end, path.Count == 0 ? name! : string.Join('.', path) + "." + name));
-                    }
-
-                    break;
-                case JsonTokenType.Number:
-                case JsonTokenType.True:
-                case JsonTokenType.False:
-                    if (child is { IsUserId: true } && r.TokenType == JsonTokenType.Number)
-                    {
-                        userId = Encoding.UTF8.GetString(r.ValueSpan);
-                    }
-                    else if (encrypt && child is { IsTarget: true })
-                    {
-                        hits.Add(new Hit(start, start + r.ValueSpan.Length, child.Path));
-                    }
-
-                    break;
+                if (r.TokenType == JsonTokenType.Number)
+                {
+                    userId = Encoding.UTF8.GetString(r.ValueSpan);
+                    continue;
+                }
             }
+
+            WalkValue(ref r, child, path, encrypt, hits, ref userId);
+        }
+    }
+
+    // The reader is on a value (start token included); on return it is on the value's last token.
+    private static void WalkValue(ref Utf8JsonReader r, FieldNode? node, string? path, bool encrypt, List<Hit> hits, ref string? userId)
+    {
+        int start = (int)r.TokenStartIndex;
+        switch (r.TokenType)
+        {
+            case JsonTokenType.StartObject or JsonTokenType.StartArray when encrypt && node is { IsTarget: true }:
+                r.Skip();
+                hits.Add(new Hit(start, (int)r.TokenStartIndex + 1, node.Path));
+                break;
+            case JsonTokenType.StartObject when encrypt ? node is not null : path is not null:
+                WalkObject(ref r, node, path ?? "", encrypt, hits, ref userId);
+                break;
+            case JsonTokenType.StartArray when encrypt ? node?.Elements is not null : path is not null:
+                while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+                {
+                    WalkValue(ref r, node?.Elements, path is null ? null : path + "[*]", encrypt, hits, ref userId);
+                }
+
+                break;
+            case JsonTokenType.StartObject:
+            case JsonTokenType.StartArray:
+                r.Skip();
+                break;
+            case JsonTokenType.String:
+                int end = start + r.ValueSpan.Length + 2;
+                bool isCipher = !r.ValueIsEscaped && FieldCiphertext.IsCiphertext(r.ValueSpan);
+                if (encrypt && node is { IsTarget: true } && !isCipher)
+                {
+                    hits.Add(new Hit(start, end, node.Path));
+                }
+                else if (!encrypt && isCipher)
+                {
+                    hits.Add(new Hit(start, end, path!));
+                }
+
+                break;
+            case JsonTokenType.Number:
+            case JsonTokenType.True:
+            case JsonTokenType.False:
+                if (encrypt && node is { IsTarget: true })
+                {
+                    hits.Add(new Hit(start, start + r.ValueSpan.Length, node.Path));
+                }
+
+                break;
         }
     }
 
@@ -339,6 +356,9 @@ public sealed class PersonalDataProtector
         private FieldNode(string path) => Path = path;
 
         public string Path { get; }
+
+        /// <summary>The node of this array's elements, when a <c>[*]</c> path descends into it.</summary>
+        public FieldNode? Elements { get; private set; }
 
         public bool IsTarget { get; private set; }
 
@@ -374,12 +394,18 @@ public sealed class PersonalDataProtector
             var node = this;
             foreach (var segment in path.Split('.'))
             {
-                var bytes = Encoding.UTF8.GetBytes(segment);
+                var (name, arrayDepth) = PersonalDataOptions.ParseSegment(segment);
+                var bytes = Encoding.UTF8.GetBytes(name);
                 var next = node._children.FirstOrDefault(c => c.Name.AsSpan().SequenceEqual(bytes)).Node;
                 if (next is null)
                 {
-                    next = new FieldNode(node.Path.Length == 0 ? segment : node.Path + "." + segment);
+                    next = new FieldNode(node.Path.Length == 0 ? name : node.Path + "." + name);
                     node._children.Add((bytes, next));
+                }
+
+                for (int i = 0; i < arrayDepth; i++)
+                {
+                    next = next.Elements ??= new FieldNode(next.Path + "[*]");
                 }
 
                 node = next;

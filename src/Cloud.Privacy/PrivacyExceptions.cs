@@ -29,7 +29,7 @@ public sealed class CiphertextTamperedException : PrivacyException
 {
     /// <summary>Creates the exception.</summary>
     public CiphertextTamperedException(string? userId, string? field, string? stream, string reason, Exception? innerException = null)
-        : base($"Ciphertext of field '{field ?? "?"}' for {UserReference.For(userId)} on stream '{stream ?? "?"}' is not authentic: {reason}", userId, field, innerException)
+        : base($"Ciphertext of field '{field ?? "?"}' for {UserReference.For(userId)} in data set '{stream ?? "?"}' is not authentic: {reason}", userId, field, innerException)
     {
         Stream = stream;
         Reason = reason;

@@ -39,6 +39,9 @@ public sealed class PrivacyOptions
     /// <summary>Environment variable: <c>Reject</c> or <c>Drop</c>.</summary>
     public const string ForgottenPolicyVariable = "CLOUD_PRIVACY_FORGOTTEN_POLICY";
 
+    /// <summary>Environment variable: <see cref="PersonalDataOptions.DataSet"/> (unset: the stream name).</summary>
+    public const string DataSetVariable = "CLOUD_PRIVACY_DATA_SET";
+
     /// <summary>DynamoDB table of user keys.</summary>
     /// <value>The default value is <c>cloud-privacy-keys</c>.</value>
     public string KeyTableName { get; set; } = DynamoDbKeyStore.DefaultTableName;
@@ -192,6 +195,11 @@ public sealed class PrivacyOptions
             options.PersonalData.ForgottenUserPolicy = Enum.TryParse<ForgottenUserPolicy>(policy, ignoreCase: true, out var p) && Enum.IsDefined(p)
                 ? p
                 : throw new ArgumentException($"{ForgottenPolicyVariable} must be Reject or Drop, got '{policy}'");
+        }
+
+        if (getVariable(DataSetVariable) is { Length: > 0 } dataSet)
+        {
+            options.PersonalData.DataSet = dataSet;
         }
 
         options.Validate();
