@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Cloud.Consumer;
 using Cloud.Consumer.Events;
-using Cloud.Consumer.Privacy;
+using Cloud.Privacy.Streaming;
 
 namespace Cloud.Privacy.Tests;
 

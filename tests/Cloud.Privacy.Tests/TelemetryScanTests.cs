@@ -4,9 +4,9 @@ using System.Security.Cryptography;
 using System.Text;
 using Cloud.Consumer;
 using Cloud.Consumer.Events;
-using Cloud.Consumer.Privacy;
 using Cloud.Functions.Forget;
 using Microsoft.Extensions.Logging;
+using Cloud.Privacy.Streaming;
 
 namespace Cloud.Privacy.Tests;
 

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Amazon.DynamoDBv2.Model;
 using Cloud.Consumer;
 using Cloud.Consumer.Events;
-using Cloud.Consumer.Privacy;
 using Cloud.Functions.Aggregator;
 using Cloud.Functions.Forget;
 using Cloud.IntegrationTests.EventSourceMapping;
@@ -13,10 +12,10 @@ using Cloud.Kinesis;
 using Cloud.Kinesis.Model;
 using Cloud.Privacy;
 using Cloud.Producer;
-using Cloud.Producer.Privacy;
 using Cloud.Records;
 using Cloud.Testing;
 using Microsoft.Extensions.Time.Testing;
+using Cloud.Privacy.Streaming;
 
 namespace Cloud.IntegrationTests.Privacy;
 
