@@ -29,9 +29,12 @@ public static class CliApp
         root.Add(OpsCommands.Invoke(console));
         root.Add(OpsCommands.Lag(console));
         root.Add(OpsCommands.Forget(console));
+        root.Add(KeysCommand.Create(console));
         root.Add(PipelineCommand.Create(console));
         root.Add(PrivacyFactory.KmsKeyId);
         root.Add(PrivacyFactory.MasterKeyFile);
+        root.Add(PrivacyFactory.KeyWrappingOption);
+        root.Add(PrivacyFactory.BranchKeyIdOption);
         return root;
     }
 

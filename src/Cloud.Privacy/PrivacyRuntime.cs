@@ -13,6 +13,7 @@ public sealed class PrivacyRuntime : IDisposable
     private PrivacyRuntime(IMasterKeyProvider masterKey, IKeyStore store, DataKeyCache cache, UserKeyRing ring, PersonalDataProtector protector)
     {
         MasterKey = masterKey;
+        BranchKeys = masterKey as HierarchicalMasterKeyProvider;
         KeyStore = store;
         Cache = cache;
         KeyRing = ring;
@@ -20,8 +21,11 @@ public sealed class PrivacyRuntime : IDisposable
         Shredder = new CryptoShredder(ring);
     }
 
-    /// <summary>The master key provider.</summary>
+    /// <summary>What wraps user keys: the master key itself (direct) or a <see cref="HierarchicalMasterKeyProvider"/>.</summary>
     public IMasterKeyProvider MasterKey { get; }
+
+    /// <summary>The branch keys in hierarchical mode (rotation: <see cref="HierarchicalMasterKeyProvider.RotateAsync"/>); null in direct mode.</summary>
+    public HierarchicalMasterKeyProvider? BranchKeys { get; }
 
     /// <summary>The key store.</summary>
     public IKeyStore KeyStore { get; }
@@ -47,16 +51,26 @@ public sealed class PrivacyRuntime : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(dynamo);
         options.Validate();
-        return Create(options, new DynamoDbKeyStore(dynamo, options.KeyTableName), CreateMasterKeyProvider(options, kms), timeProvider, loggerFactory);
+        return Create(options, new DynamoDbKeyStore(dynamo, options.KeyTableName), CreateMasterKeyProvider(options, kms), timeProvider, loggerFactory,
+            new DynamoDbBranchKeyStore(dynamo, options.KeyTableName));
     }
 
-    /// <summary>Builds the stack over any key store and master key provider (tests, in-memory tools).</summary>
+    /// <summary>
+    /// Builds the stack over any key store and master key provider (tests, in-memory tools). In hierarchical mode
+    /// <paramref name="masterKey"/> is the root that wraps branch keys, kept in <paramref name="branchKeys"/> (default: in memory).
+    /// </summary>
     public static PrivacyRuntime Create(PrivacyOptions options, IKeyStore store, IMasterKeyProvider masterKey,
-        TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+        TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, IBranchKeyStore? branchKeys = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(masterKey);
         options.Validate();
         var time = timeProvider ?? TimeProvider.System;
+        if (options.KeyWrapping == KeyWrapping.Hierarchical)
+        {
+            masterKey = new HierarchicalMasterKeyProvider(branchKeys ?? new InMemoryBranchKeyStore(), masterKey, options.BranchKeyId, options.KeyCacheTtl, time);
+        }
+
         var cache = new DataKeyCache(time, options.KeyCacheTtl, options.KeyCacheMaxEntries);
         var ring = new UserKeyRing(store, masterKey, cache, time, loggerFactory?.CreateLogger<UserKeyRing>());
         var protector = new PersonalDataProtector(ring, options.PersonalData, loggerFactory?.CreateLogger<PersonalDataProtector>());
@@ -77,6 +91,10 @@ public sealed class PrivacyRuntime : IDisposable
         };
     }
 
-    /// <summary>Releases a local master key provider.</summary>
-    public void Dispose() => (MasterKey as IDisposable)?.Dispose();
+    /// <summary>Releases a local master key provider (and cached branch keys).</summary>
+    public void Dispose()
+    {
+        (BranchKeys?.Root as IDisposable)?.Dispose();
+        (MasterKey as IDisposable)?.Dispose();
+    }
 }

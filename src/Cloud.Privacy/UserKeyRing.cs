@@ -56,7 +56,7 @@ public sealed class UserKeyRing
     /// <exception cref="MasterKeyException">Generating or unwrapping the key failed.</exception>
     public async ValueTask<UserDataKey> GetOrCreateKeyAsync(string userId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
+        CheckUserId(userId);
         if (Cache.TryGet(userId, out var cached))
         {
             return cached.Key ?? throw new UserForgottenException(userId, cached.ForgottenAt);
@@ -94,7 +94,7 @@ public sealed class UserKeyRing
     /// <exception cref="MasterKeyException">Unwrapping the key failed.</exception>
     public async ValueTask<KeyLookup> FindKeyAsync(string userId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
+        CheckUserId(userId);
         if (Cache.TryGet(userId, out var cached))
         {
             return cached.Key is { } key ? new KeyLookup(KeyStatus.Active, key, null) : new KeyLookup(KeyStatus.Forgotten, null, cached.ForgottenAt);
@@ -112,7 +112,7 @@ public sealed class UserKeyRing
     /// <exception cref="KeyStoreException">The key store failed; the user is not yet forgotten — retry.</exception>
     public async Task<ForgetResult> ForgetAsync(string userId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
+        CheckUserId(userId);
         Cache.Invalidate(userId);
         var (outcome, at) = await _store.ForgetAsync(userId, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         // Only now that the tombstone is durable: overwrites any key a concurrent lookup cached, and makes the cache
@@ -120,6 +120,16 @@ public sealed class UserKeyRing
         Cache.SetForgotten(userId, at);
         _logger.LogInformation("Forgot {UserRef}: {Outcome}; other processes drop the key within {EraseLatency}", UserReference.For(userId), outcome, EraseLatency);
         return new ForgetResult(userId, outcome, at, EraseLatency);
+    }
+
+    // A user id equal to a branch-key item's name would read — or forget — a branch key.
+    private static void CheckUserId(string userId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        if (BranchKeyNames.IsReserved(userId))
+        {
+            throw new InvalidPersonalDataException($"a user id must not start with '{BranchKeyNames.Prefix}' (reserved for branch keys)", null);
+        }
     }
 
     private async ValueTask<KeyLookup> UnwrapAsync(KeyRecord record, long lookupToken, CancellationToken cancellationToken)
