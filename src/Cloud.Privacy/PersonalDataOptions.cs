@@ -36,6 +36,18 @@ public sealed class PersonalDataOptions
     /// <value>The default value is null (the stream name).</value>
     public string? DataSet { get; set; }
 
+    /// <summary>
+    /// Pseudonymous identifiers (see <see cref="PseudonymousIdentity"/>): the user id field carries a pseudonym that dies
+    /// with the user's key, the clear id travels only encrypted in <see cref="SealedUserIdField"/>, and the key table is
+    /// keyed by a keyed hash. The user id field must then be top-level.
+    /// </summary>
+    /// <value>The default value is false.</value>
+    public bool Pseudonymize { get; set; }
+
+    /// <summary>Top-level field that carries the encrypted clear user id in pseudonymous mode.</summary>
+    /// <value>The default value is <c>sealedUserId</c>.</value>
+    public string SealedUserIdField { get; set; } = "sealedUserId";
+
     /// <summary>Writes for forgotten users.</summary>
     /// <value>The default value is <see cref="ForgottenUserPolicy.Reject"/>.</value>
     public ForgottenUserPolicy ForgottenUserPolicy { get; set; } = ForgottenUserPolicy.Reject;
@@ -57,6 +69,20 @@ public sealed class PersonalDataOptions
         if (!IsPath(UserIdField) || UserIdField.Contains('[', StringComparison.Ordinal))
         {
             problems.Add($"UserIdField '{UserIdField}' is not a dot-separated path of non-empty names");
+        }
+
+        if (Pseudonymize)
+        {
+            if (IsPath(UserIdField) && UserIdField.Contains('.', StringComparison.Ordinal))
+            {
+                problems.Add($"UserIdField '{UserIdField}' must be a top-level field when Pseudonymize is set");
+            }
+
+            if (string.IsNullOrEmpty(SealedUserIdField) || SealedUserIdField.Contains('.', StringComparison.Ordinal) || SealedUserIdField.Contains('[', StringComparison.Ordinal)
+                || string.Equals(SealedUserIdField, UserIdField, StringComparison.Ordinal) || (Fields?.Any(f => IsSameOrUnder(f ?? "", SealedUserIdField)) ?? false))
+            {
+                problems.Add($"SealedUserIdField '{SealedUserIdField}' must be a top-level name other than the user id field and the personal fields");
+            }
         }
 
         if (Fields is null || Fields.Count == 0)

@@ -61,13 +61,24 @@ public sealed class PersonalDataProtector
     private readonly FieldNode _userIdOnly;
     private readonly byte[] _redacted;
     private readonly ILogger _logger;
+    private readonly PseudonymousIdentity? _identity;
 
     /// <summary>Creates the protector; validates <paramref name="options"/>.</summary>
-    public PersonalDataProtector(UserKeyRing keyRing, PersonalDataOptions options, ILogger<PersonalDataProtector>? logger = null)
+    /// <param name="keyRing">Per-user keys.</param>
+    /// <param name="options">Fields and policies.</param>
+    /// <param name="logger">Logs (never ids or values).</param>
+    /// <param name="identity">Required when <see cref="PersonalDataOptions.Pseudonymize"/> is set.</param>
+    public PersonalDataProtector(UserKeyRing keyRing, PersonalDataOptions options, ILogger<PersonalDataProtector>? logger = null, PseudonymousIdentity? identity = null)
     {
         ArgumentNullException.ThrowIfNull(keyRing);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.Pseudonymize && identity is null)
+        {
+            throw new ArgumentException("PersonalDataOptions.Pseudonymize needs a PseudonymousIdentity.", nameof(identity));
+        }
+
+        _identity = options.Pseudonymize ? identity : null;
         _keyRing = keyRing;
         _options = options;
         _fields = FieldNode.Build(options.UserIdField, options.Fields);
@@ -97,6 +108,11 @@ public sealed class PersonalDataProtector
     {
         ArgumentException.ThrowIfNullOrEmpty(streamName);
         var hits = new List<Hit>();
+        if (_identity is not null)
+        {
+            return await PseudonymizeAsync(json, streamName, hits, cancellationToken).ConfigureAwait(false);
+        }
+
         var userId = Scan(json.Span, _fields, encrypt: true, hits);
         if (hits.Count == 0)
         {
@@ -150,7 +166,9 @@ public sealed class PersonalDataProtector
             throw new InvalidPersonalDataException($"the record has an encrypted field '{hits[0].Path}' but {(userId is null ? "no" : "an empty")} user id field '{_options.UserIdField}'", hits[0].Path);
         }
 
-        var lookup = await _keyRing.FindKeyAsync(userId, cancellationToken).ConfigureAwait(false);
+        var lookup = _identity is not null && PseudonymousIdentity.IsPseudonym(userId)
+            ? await _identity.FindByPseudonymAsync(userId, cancellationToken).ConfigureAwait(false)
+            : await _keyRing.FindKeyAsync(userId, cancellationToken).ConfigureAwait(false);
         if (lookup.IsForgotten)
         {
             return new RevealResult(RevealStatus.Redacted, Splice(json.Span, hits, _ => _redacted), userId, hits.Count);
@@ -169,6 +187,57 @@ public sealed class PersonalDataProtector
             return FieldCiphertext.Decrypt(key, binding, source.Span[(hit.Start + 1)..(hit.End - 1)]);
         });
         return new RevealResult(RevealStatus.Decrypted, output, userId, hits.Count);
+    }
+
+    // Pseudonymous mode: the user id field gets the pseudonym, the clear id moves into the sealed field (encrypted and
+    // bound to the pseudonym like every other field), and the personal fields are encrypted as usual.
+    private async ValueTask<ProtectResult> PseudonymizeAsync(ReadOnlyMemory<byte> json, string streamName, List<Hit> hits, CancellationToken cancellationToken)
+    {
+        var state = new ScanState();
+        var userId = Scan(json.Span, _fields, encrypt: true, hits, state);
+        if (state.RootEnd < 0 || (hits.Count == 0 && userId is null) || (hits.Count == 0 && PseudonymousIdentity.IsPseudonym(userId)))
+        {
+            return new ProtectResult(ProtectStatus.NoPersonalData, json, userId, 0);
+        }
+
+        if (string.IsNullOrEmpty(userId) || PseudonymousIdentity.IsPseudonym(userId))
+        {
+            throw new InvalidPersonalDataException(userId is null
+                ? $"the record has personal field '{hits[0].Path}' but no user id field '{_options.UserIdField}' (string or number)"
+                : $"the record has {(userId.Length == 0 ? "an empty" : "an already pseudonymous")} user id field '{_options.UserIdField}'", hits.Count > 0 ? hits[0].Path : _options.UserIdField);
+        }
+
+        UserDataKey key;
+        string pseudonym;
+        try
+        {
+            (key, pseudonym) = await _identity!.OpenAsync(userId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UserForgottenException) when (_options.ForgottenUserPolicy == ForgottenUserPolicy.Drop)
+        {
+            _logger.LogInformation("Dropped a record for a forgotten user");
+            return new ProtectResult(ProtectStatus.Dropped, ReadOnlyMemory<byte>.Empty, null, 0);
+        }
+        catch (UserForgottenException ex)
+        {
+            // The key ring names the key id; the caller gets the user id it asked about.
+            throw new UserForgottenException(userId, ex.ForgottenAt);
+        }
+
+        var context = ContextFor(streamName);
+        var source = json;
+        int uidStart = state.UserIdStart, uidEnd = state.UserIdEnd;
+        hits.Add(new Hit(uidStart, uidEnd, "\0uid"));
+        hits.Add(new Hit(state.RootEnd, state.RootEnd, "\0seal"));
+        hits.Sort((a, b) => a.Start.CompareTo(b.Start));
+        var output = Splice(json.Span, hits, hit => hit.Path switch
+        {
+            "\0uid" => Encoding.UTF8.GetBytes("\"" + pseudonym + "\""),
+            "\0seal" => Encoding.UTF8.GetBytes(",\"" + JsonEncodedText.Encode(_options.SealedUserIdField) + "\":\""
+                + FieldCiphertext.Encrypt(key, new FieldBinding(pseudonym, _options.SealedUserIdField, context), source.Span[uidStart..uidEnd]) + "\""),
+            _ => Encoding.UTF8.GetBytes("\"" + FieldCiphertext.Encrypt(key, new FieldBinding(pseudonym, hit.Path, context), source.Span[hit.Start..hit.End]) + "\""),
+        });
+        return new ProtectResult(ProtectStatus.Encrypted, output, pseudonym, hits.Count - 1);
     }
 
     private static byte[] BuildEncrypted(ReadOnlySpan<byte> json, List<Hit> hits, UserDataKey key, string stream)
@@ -224,7 +293,9 @@ public sealed class PersonalDataProtector
     // One pass over the record: finds the user id and either the configured fields' values (encrypt) or every
     // string value that is a field ciphertext, with its path (decrypt). Arrays are descended into when a [*] path names
     // them (encrypt) and always when decrypting (an element's path is its array's path + "[*]").
-    private static string? Scan(ReadOnlySpan<byte> json, FieldNode root, bool encrypt, List<Hit> hits)
+    private static string? Scan(ReadOnlySpan<byte> json, FieldNode root, bool encrypt, List<Hit> hits) => Scan(json, root, encrypt, hits, new ScanState());
+
+    private static string? Scan(ReadOnlySpan<byte> json, FieldNode root, bool encrypt, List<Hit> hits, ScanState state)
     {
         if (json.IsEmpty)
         {
@@ -232,7 +303,6 @@ public sealed class PersonalDataProtector
         }
 
         var reader = new Utf8JsonReader(json, ReaderOptions);
-        string? userId = null;
         try
         {
             if (!reader.Read())
@@ -247,7 +317,8 @@ public sealed class PersonalDataProtector
                 return null;
             }
 
-            WalkObject(ref reader, root, "", encrypt, hits, ref userId);
+            WalkObject(ref reader, root, "", encrypt, hits, state);
+            state.RootEnd = (int)reader.TokenStartIndex;
             EnsureEnd(ref reader);
         }
         catch (JsonException ex)
@@ -255,7 +326,7 @@ public sealed class PersonalDataProtector
             throw new InvalidPersonalDataException($"malformed JSON: {ex.Message}", null, ex.BytePositionInLine, ex);
         }
 
-        return userId;
+        return state.UserId;
     }
 
     private static void EnsureEnd(ref Utf8JsonReader reader)
@@ -266,7 +337,7 @@ public sealed class PersonalDataProtector
         }
     }
 
-    private static void WalkObject(ref Utf8JsonReader r, FieldNode? node, string prefix, bool encrypt, List<Hit> hits, ref string? userId)
+    private static void WalkObject(ref Utf8JsonReader r, FieldNode? node, string prefix, bool encrypt, List<Hit> hits, ScanState state)
     {
         while (r.Read() && r.TokenType != JsonTokenType.EndObject)
         {
@@ -279,27 +350,20 @@ public sealed class PersonalDataProtector
             }
 
             r.Read();
-            if (child is { IsUserId: true })
+            if (child is { IsUserId: true } && r.TokenType is JsonTokenType.String or JsonTokenType.Number)
             {
-                if (r.TokenType == JsonTokenType.String)
-                {
-                    userId = r.GetString();
-                    continue;
-                }
-
-                if (r.TokenType == JsonTokenType.Number)
-                {
-                    userId = Encoding.UTF8.GetString(r.ValueSpan);
-                    continue;
-                }
+                state.UserIdStart = (int)r.TokenStartIndex;
+                state.UserIdEnd = state.UserIdStart + r.ValueSpan.Length + (r.TokenType == JsonTokenType.String ? 2 : 0);
+                state.UserId = r.TokenType == JsonTokenType.String ? r.GetString() : Encoding.UTF8.GetString(r.ValueSpan);
+                continue;
             }
 
-            WalkValue(ref r, child, path, encrypt, hits, ref userId);
+            WalkValue(ref r, child, path, encrypt, hits, state);
         }
     }
 
     // The reader is on a value (start token included); on return it is on the value's last token.
-    private static void WalkValue(ref Utf8JsonReader r, FieldNode? node, string? path, bool encrypt, List<Hit> hits, ref string? userId)
+    private static void WalkValue(ref Utf8JsonReader r, FieldNode? node, string? path, bool encrypt, List<Hit> hits, ScanState state)
     {
         int start = (int)r.TokenStartIndex;
         switch (r.TokenType)
@@ -309,12 +373,12 @@ public sealed class PersonalDataProtector
                 hits.Add(new Hit(start, (int)r.TokenStartIndex + 1, node.Path));
                 break;
             case JsonTokenType.StartObject when encrypt ? node is not null : path is not null:
-                WalkObject(ref r, node, path ?? "", encrypt, hits, ref userId);
+                WalkObject(ref r, node, path ?? "", encrypt, hits, state);
                 break;
             case JsonTokenType.StartArray when encrypt ? node?.Elements is not null : path is not null:
                 while (r.Read() && r.TokenType != JsonTokenType.EndArray)
                 {
-                    WalkValue(ref r, node?.Elements, path is null ? null : path + "[*]", encrypt, hits, ref userId);
+                    WalkValue(ref r, node?.Elements, path is null ? null : path + "[*]", encrypt, hits, state);
                 }
 
                 break;
@@ -348,6 +412,14 @@ public sealed class PersonalDataProtector
     }
 
     private readonly record struct Hit(int Start, int End, string Path);
+
+    private sealed class ScanState
+    {
+        public string? UserId;
+        public int UserIdStart = -1;
+        public int UserIdEnd = -1;
+        public int RootEnd = -1;
+    }
 
     private sealed class FieldNode
     {

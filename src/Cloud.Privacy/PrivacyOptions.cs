@@ -34,6 +34,9 @@ public sealed class PrivacyOptions
     /// <summary>Environment variable: <c>Direct</c> or <c>Hierarchical</c> (see <see cref="KeyWrapping"/>).</summary>
     public const string KeyWrappingVariable = "CLOUD_PRIVACY_KEY_WRAPPING";
 
+    /// <summary>Environment variable: <c>true</c> for pseudonymous identifiers (<see cref="PersonalDataOptions.Pseudonymize"/>).</summary>
+    public const string PseudonymizeVariable = "CLOUD_PRIVACY_PSEUDONYMIZE";
+
     /// <summary>Environment variable: the branch key id for hierarchical wrapping.</summary>
     public const string BranchKeyIdVariable = "CLOUD_PRIVACY_BRANCH_KEY_ID";
 
@@ -131,9 +134,10 @@ public sealed class PrivacyOptions
             problems.Add($"KeyCacheTtl {KeyCacheTtl} is not in (0, {DataKeyCache.MaxTtl}]");
         }
 
-        if (KeyWrapping == KeyWrapping.Hierarchical && (string.IsNullOrWhiteSpace(BranchKeyId) || BranchKeyId.Contains('/', StringComparison.Ordinal)))
+        if (KeyWrapping == KeyWrapping.Hierarchical && (string.IsNullOrWhiteSpace(BranchKeyId) || BranchKeyId.Contains('/', StringComparison.Ordinal)
+            || string.Equals(BranchKeyId, PseudonymousIdentity.IndexKeyId, StringComparison.Ordinal)))
         {
-            problems.Add($"BranchKeyId '{BranchKeyId}' must be non-empty and contain no '/'");
+            problems.Add($"BranchKeyId '{BranchKeyId}' must be non-empty, contain no '/' and not be '{PseudonymousIdentity.IndexKeyId}'");
         }
 
         if (!Enum.IsDefined(KeyWrapping))
@@ -244,6 +248,13 @@ public sealed class PrivacyOptions
         if (getVariable(BranchKeyIdVariable) is { Length: > 0 } branch)
         {
             options.BranchKeyId = branch;
+        }
+
+        if (getVariable(PseudonymizeVariable) is { Length: > 0 } pseudonymize)
+        {
+            options.PersonalData.Pseudonymize = bool.TryParse(pseudonymize, out var on)
+                ? on
+                : throw new ArgumentException($"{PseudonymizeVariable} must be true or false, got '{pseudonymize}'");
         }
 
         if (getVariable(DataSetVariable) is { Length: > 0 } dataSet)

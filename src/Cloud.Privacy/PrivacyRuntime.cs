@@ -10,15 +10,16 @@ namespace Cloud.Privacy;
 /// </summary>
 public sealed class PrivacyRuntime : IDisposable
 {
-    private PrivacyRuntime(IMasterKeyProvider masterKey, IKeyStore store, DataKeyCache cache, UserKeyRing ring, PersonalDataProtector protector)
+    private PrivacyRuntime(IMasterKeyProvider masterKey, IKeyStore store, DataKeyCache cache, UserKeyRing ring, PersonalDataProtector protector, PseudonymousIdentity? identity)
     {
+        Identity = identity;
         MasterKey = masterKey;
         BranchKeys = masterKey as HierarchicalMasterKeyProvider;
         KeyStore = store;
         Cache = cache;
         KeyRing = ring;
         Protector = protector;
-        Shredder = new CryptoShredder(ring);
+        Shredder = new CryptoShredder(ring, identity);
     }
 
     /// <summary>What wraps user keys: the master key itself (direct) or a <see cref="HierarchicalMasterKeyProvider"/>.</summary>
@@ -39,6 +40,9 @@ public sealed class PrivacyRuntime : IDisposable
     /// <summary>Field encryption / decryption.</summary>
     public PersonalDataProtector Protector { get; }
 
+    /// <summary>Pseudonymous identifiers, when <see cref="PersonalDataOptions.Pseudonymize"/> is set.</summary>
+    public PseudonymousIdentity? Identity { get; }
+
     /// <summary>Forget requests.</summary>
     public CryptoShredder Shredder { get; }
 
@@ -52,7 +56,7 @@ public sealed class PrivacyRuntime : IDisposable
         ArgumentNullException.ThrowIfNull(dynamo);
         options.Validate();
         return Create(options, new DynamoDbKeyStore(dynamo, options.KeyTableName), CreateMasterKeyProvider(options, kms), timeProvider, loggerFactory,
-            new DynamoDbBranchKeyStore(dynamo, options.KeyTableName));
+            new DynamoDbBranchKeyStore(dynamo, options.KeyTableName), new DynamoDbPseudonymStore(dynamo, options.KeyTableName));
     }
 
     /// <summary>
@@ -60,21 +64,26 @@ public sealed class PrivacyRuntime : IDisposable
     /// <paramref name="masterKey"/> is the root that wraps branch keys, kept in <paramref name="branchKeys"/> (default: in memory).
     /// </summary>
     public static PrivacyRuntime Create(PrivacyOptions options, IKeyStore store, IMasterKeyProvider masterKey,
-        TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, IBranchKeyStore? branchKeys = null)
+        TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, IBranchKeyStore? branchKeys = null, IPseudonymStore? pseudonyms = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(masterKey);
         options.Validate();
         var time = timeProvider ?? TimeProvider.System;
+        var root = masterKey;
+        branchKeys ??= new InMemoryBranchKeyStore();
         if (options.KeyWrapping == KeyWrapping.Hierarchical)
         {
-            masterKey = new HierarchicalMasterKeyProvider(branchKeys ?? new InMemoryBranchKeyStore(), masterKey, options.BranchKeyId, options.KeyCacheTtl, time);
+            masterKey = new HierarchicalMasterKeyProvider(branchKeys, root, options.BranchKeyId, options.KeyCacheTtl, time);
         }
 
         var cache = new DataKeyCache(time, options.KeyCacheTtl, options.KeyCacheMaxEntries);
         var ring = new UserKeyRing(store, masterKey, cache, time, loggerFactory?.CreateLogger<UserKeyRing>());
-        var protector = new PersonalDataProtector(ring, options.PersonalData, loggerFactory?.CreateLogger<PersonalDataProtector>());
-        return new PrivacyRuntime(masterKey, store, cache, ring, protector);
+        var identity = options.PersonalData.Pseudonymize
+            ? new PseudonymousIdentity(ring, pseudonyms ?? new InMemoryPseudonymStore(), branchKeys, root, time)
+            : null;
+        var protector = new PersonalDataProtector(ring, options.PersonalData, loggerFactory?.CreateLogger<PersonalDataProtector>(), identity);
+        return new PrivacyRuntime(masterKey, store, cache, ring, protector, identity);
     }
 
     /// <summary>Creates the master key provider the options name.</summary>
