@@ -76,8 +76,8 @@ public class DataSetContextTests
 /// <summary>Issue 11, gap 6: personal values inside JSON arrays, addressed by <c>[*]</c> paths.</summary>
 public class ArrayFieldTests
 {
-    private const string Json = """{"userId":"u-1","emails":["ada@example.com","lovelace@example.org"],"contacts":[{"phone":"+33 1 23","kind":"home"},{"kind":"none"},{"phone":42}],"grid":[["x1","x2"],["x3"]],"tags":["public"],"page":"/"}""";
-    private static readonly string[] Secrets = ["ada@example.com", "lovelace@example.org", "+33 1 23", "x1", "x2", "x3"];
+    private const string Json = """{"userId":"u-1","emails":["ada@example.com","lovelace@example.org"],"contacts":[{"phone":"+33 1 23","kind":"home"},{"kind":"none"},{"phone":42}],"grid":[["cell-x1","cell-x2"],["cell-x3"]],"tags":["public"],"page":"/"}""";
+    private static readonly string[] Secrets = ["ada@example.com", "lovelace@example.org", "+33 1 23", "cell-x1", "cell-x2", "cell-x3"];
 
     private static PrivacyRuntime Runtime() =>
         PrivacyRuntime.Create(new PrivacyOptions { PersonalData = new PersonalDataOptions { Fields = ["emails[*]", "contacts[*].phone", "grid[*][*]"] } },
