@@ -35,6 +35,7 @@ public static class CliApp
         root.Add(PrivacyFactory.MasterKeyFile);
         root.Add(PrivacyFactory.KeyWrappingOption);
         root.Add(PrivacyFactory.BranchKeyIdOption);
+        root.Add(PrivacyFactory.PseudonymizeOption);
         return root;
     }
 

@@ -10,6 +10,10 @@ public sealed class PipelineTests(EmulatorFixture fixture) : IDisposable
     private static readonly string[] ConstraintNames = ["writeBytes", "writeRecords", "sharedRead", "consumerSpeed", "surgeDrain"];
     private readonly CliSandbox _sandbox = new(fixture);
 
+    // Every run shares the emulator's key table, so they share one master key too (as one deployment would): the
+    // generator's user ids repeat across runs, and pseudonymous mode keeps one index key per key table.
+    private static readonly string MasterKey = Path.Combine(AppContext.BaseDirectory, "pipeline-tests-master.key");
+
     public void Dispose() => _sandbox.Dispose();
 
     [Fact]
@@ -17,7 +21,7 @@ public sealed class PipelineTests(EmulatorFixture fixture) : IDisposable
     {
         var stream = EmulatorFixture.UniqueName("cli-pipeline");
 
-        var result = await _sandbox.OnEmulatorsAsync("pipeline", "--stream", stream, "--duration", "4", "--rate", "200", "--json");
+        var result = await _sandbox.OnEmulatorsAsync("pipeline", "--stream", stream, "--duration", "4", "--rate", "200", "--json", "--master-key-file", MasterKey);
 
         CliAssert.Succeeded(result);
         var summary = result.Json();
@@ -36,5 +40,24 @@ public sealed class PipelineTests(EmulatorFixture fixture) : IDisposable
         var described = await _sandbox.OnEmulatorsAsync("streams", "describe", stream, "--json");
         CliAssert.Succeeded(described);
         Assert.Equal(summary.GetProperty("shards").GetInt32(), described.Json().GetProperty("openShards").GetInt32());
+    }
+
+    [Fact]
+    public async Task Forget_demo_names_the_forgotten_user_and_their_per_user_rows_are_keyed_by_a_pseudonym_nobody_can_recompute()
+    {
+        var stream = EmulatorFixture.UniqueName("cli-pipeline-forget");
+
+        var result = await _sandbox.OnEmulatorsAsync("pipeline", "--stream", stream, "--duration", "6", "--rate", "200", "--window-seconds", "1", "--forget-demo", "--json", "--master-key-file", MasterKey);
+
+        CliAssert.Succeeded(result);
+        var summary = result.Json();
+        var user = summary.GetProperty("forgottenUser").GetString();
+        Assert.False(string.IsNullOrEmpty(user));
+        var pseudonym = summary.GetProperty("forgottenUserPseudonym").GetString();
+        Assert.StartsWith("ps1_", pseudonym, StringComparison.Ordinal);
+        Assert.Equal("cloud-aggregates-users", summary.GetProperty("perUserTable").GetString());
+        Assert.True(summary.GetProperty("perUserRows").GetInt64() > 0, "the main job aggregates per user too: " + result.Stdout + result.Stderr);
+        Assert.False(summary.GetProperty("forgottenUserLinkable").GetBoolean());
+        Assert.True(summary.GetProperty("refusedForForgottenUser").GetInt64() >= 0);
     }
 }

@@ -19,12 +19,15 @@ public static class PrivacyFactory
     /// <summary>Branch key id for hierarchical wrapping.</summary>
     public static readonly Option<string> BranchKeyIdOption = new("--branch-key-id") { Description = "Branch key that wraps new user keys (hierarchical mode)", Recursive = true, DefaultValueFactory = _ => "default" };
 
+    /// <summary>Pseudonymous identifiers (the mode <c>cloud pipeline</c> writes in); forget, produce and consume must use the writers' mode.</summary>
+    public static readonly Option<bool> PseudonymizeOption = new("--pseudonymize") { Description = "Pseudonymous identifiers: records carry a pseudonym that dies with the user's key (cloud pipeline writes this way)", Recursive = true };
+
     /// <summary>The default local master key file, next to the local stack's state.</summary>
     public static string DefaultMasterKeyFile => Path.Combine(Path.GetDirectoryName(LocalStack.StateFile)!, "privacy", "master.key");
 
     /// <summary>Creates the runtime and makes sure its key table exists.</summary>
     public static async Task<PrivacyRuntime> CreateAsync(ParseResult parse, CloudConnection connection, string? userIdField, IEnumerable<string>? fields, CancellationToken ct,
-        KeyWrapping? wrapping = null)
+        KeyWrapping? wrapping = null, bool pseudonymize = false)
     {
         var kmsKey = parse.GetValue(KmsKeyId);
         var options = new PrivacyOptions
@@ -39,6 +42,7 @@ public static class PrivacyFactory
             {
                 UserIdField = userIdField ?? "userId",
                 Fields = fields?.ToList() ?? ["email", "name", "ip", "address"],
+                Pseudonymize = pseudonymize || parse.GetValue(PseudonymizeOption),
             },
         };
         if (options.MasterKeySource == MasterKeySource.LocalFile)
