@@ -393,11 +393,10 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
             Assert.False(text.Contains(forgottenKeyId, StringComparison.Ordinal), $"{where} holds the user's key id");
         }
 
-        using (var fresh = PrivacyRuntime.Create(options, store, master, TimeProvider.System, null, branches, pseudonyms))
-        {
-            Assert.Null(await fresh.Identity!.FindPseudonymAsync(Forgotten, default));
-            Assert.True(await fresh.Shredder.IsForgottenAsync(Forgotten));
-        }
+        // A fresh process (not disposed: disposing a runtime disposes the master key it was given, shared here).
+        var fresh = PrivacyRuntime.Create(options, store, master, TimeProvider.System, null, branches, pseudonyms);
+        Assert.Null(await fresh.Identity!.FindPseudonymAsync(Forgotten, default));
+        Assert.True(await fresh.Shredder.IsForgottenAsync(Forgotten));
 
         // The aggregates table: every attribute of every item. No row is keyed by the user id; the forgotten user's rows
         // (written before the forget) are keyed by a pseudonym that no longer leads anywhere — counts, not personal data.
@@ -454,6 +453,35 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         Assert.Contains("KeyDestroyed", forgetLog.ToString(), StringComparison.Ordinal);
         AssertNoPlaintext("the logs", allLogs);
         AssertNotLinked("the logs", allLogs);
+
+        // The erasure report (the API behind 'cloud forget USER --verify'): the same sources, scanned for the user id,
+        // the pseudonym recorded before the forget, the key id outside its tombstone and the user's known values.
+        using var awsKinesis = new Amazon.Kinesis.AmazonKinesisClient(fixture.Credentials, new Amazon.Kinesis.AmazonKinesisConfig { ServiceURL = fixture.KinesisEndpoint.ToString(), AuthenticationRegion = fixture.Region });
+        var windowStates = (await pipeline.Checkpoints.LoadAsync(pipeline.Options.EffectiveMappingId)).Values.Select(c => c.WindowState ?? "").ToList();
+        IErasureSource[] sources =
+        [
+            new KinesisStreamSource(awsKinesis, stream),
+            new DynamoDbTableSource(s.Dynamo, pipeline.AggregatesTableName, "aggregates"),
+            new DynamoDbTableSource(s.Dynamo, pipeline.Failures.TableName, "on-failure"),
+            new DynamoDbTableSource(s.Dynamo, pipeline.Options.CheckpointTableName, "checkpoints"),
+            new TextSource("window states", "window-states", _ => Task.FromResult<IReadOnlyList<string>>([.. windowStates, .. pipeline.Responses])),
+            new DynamoDbTableSource(s.Dynamo, store.TableName, "key table", skipKey: forgottenKeyId),
+        ];
+        var verifier = new ErasureVerifier(fresh);
+        var report = await verifier.VerifyAsync(Forgotten, Secrets(7), knownPseudonym: null, sources);
+        Assert.True(report.NothingLinked, string.Join("; ", report.Sources.Select(r => $"{r.Name}: {r.Matches} ({string.Join(",", r.MatchedLabels)})")));
+        Assert.Equal(KeyStatus.Forgotten, report.KeyStatus);
+        Assert.NotNull(report.KeyDestroyedAt);
+        Assert.All(report.Sources, r => Assert.True(r.ItemsScanned > 0, r.Name));
+
+        // With the pseudonym recorded before the forget, the report finds the (anonymous) per-user rows it keys — and for
+        // a user who was not forgotten it finds their key alive and their pseudonym everywhere: the scan can fail.
+        var withPseudonym = await verifier.VerifyAsync(Forgotten, [], forgottenPseudonym, sources);
+        Assert.Contains(withPseudonym.Sources, r => r.Kind == "aggregates" && r.MatchedLabels.Contains("pseudonym"));
+        var alive = await verifier.VerifyAsync("user-3", Secrets(3), null, sources);
+        Assert.False(alive.NothingLinked);
+        Assert.Equal(KeyStatus.Active, alive.KeyStatus);
+        Assert.Contains(alive.Sources, r => r.Kind == "stream" && r.MatchedLabels.Contains("pseudonym"));
     }
 
     /// <summary>Every attribute name and value of every item of a table (binary values as their bytes read as UTF-8).</summary>
