@@ -10,8 +10,9 @@ namespace Cloud.Privacy;
 /// </summary>
 public sealed class PrivacyRuntime : IDisposable
 {
-    private PrivacyRuntime(IMasterKeyProvider masterKey, IKeyStore store, DataKeyCache cache, UserKeyRing ring, PersonalDataProtector protector, PseudonymousIdentity? identity)
+    private PrivacyRuntime(PrivacyOptions options, IMasterKeyProvider masterKey, IKeyStore store, DataKeyCache cache, UserKeyRing ring, PersonalDataProtector protector, PseudonymousIdentity? identity)
     {
+        Options = options;
         Identity = identity;
         MasterKey = masterKey;
         BranchKeys = masterKey as HierarchicalMasterKeyProvider;
@@ -21,6 +22,9 @@ public sealed class PrivacyRuntime : IDisposable
         Protector = protector;
         Shredder = new CryptoShredder(ring, identity);
     }
+
+    /// <summary>The options the runtime was built from.</summary>
+    public PrivacyOptions Options { get; }
 
     /// <summary>What wraps user keys: the master key itself (direct) or a <see cref="HierarchicalMasterKeyProvider"/>.</summary>
     public IMasterKeyProvider MasterKey { get; }
@@ -83,7 +87,7 @@ public sealed class PrivacyRuntime : IDisposable
             ? new PseudonymousIdentity(ring, pseudonyms ?? new InMemoryPseudonymStore(), branchKeys, root, time)
             : null;
         var protector = new PersonalDataProtector(ring, options.PersonalData, loggerFactory?.CreateLogger<PersonalDataProtector>(), identity);
-        return new PrivacyRuntime(masterKey, store, cache, ring, protector, identity);
+        return new PrivacyRuntime(options, masterKey, store, cache, ring, protector, identity);
     }
 
     /// <summary>Creates the master key provider the options name.</summary>

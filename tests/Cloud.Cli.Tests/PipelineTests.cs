@@ -1,3 +1,4 @@
+using Cloud.Cli.Infrastructure;
 using Cloud.Cli.Tests.Infrastructure;
 using Cloud.Testing;
 
@@ -59,5 +60,24 @@ public sealed class PipelineTests(EmulatorFixture fixture) : IDisposable
         Assert.True(summary.GetProperty("perUserRows").GetInt64() > 0, "the main job aggregates per user too: " + result.Stdout + result.Stderr);
         Assert.False(summary.GetProperty("forgottenUserLinkable").GetBoolean());
         Assert.True(summary.GetProperty("refusedForForgottenUser").GetInt64() >= 0);
+
+        // Proof of erasure: nothing the project stores is linked to the user (exit 0) ...
+        string[] common = ["--pseudonymize", "--scan-stream", stream, "--master-key-file", MasterKey];
+        var verified = await _sandbox.OnEmulatorsAsync(["forget", user!, "--verify", .. common]);
+        CliAssert.Succeeded(verified);
+        var report = verified.Json();
+        Assert.True(report.GetProperty("nothingLinked").GetBoolean());
+        Assert.Equal("Forgotten", report.GetProperty("keyStatus").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.String, report.GetProperty("keyDestroyedAt").ValueKind);
+        var scanned = report.GetProperty("scanned").EnumerateArray().ToList();
+        Assert.Contains(scanned, s => s.GetProperty("kind").GetString() == "stream" && s.GetProperty("items").GetInt64() > 0);
+        Assert.Contains(scanned, s => s.GetProperty("name").GetString() == "cloud-aggregates-users" && s.GetProperty("items").GetInt64() > 0);
+        Assert.DoesNotContain(user!, verified.Stdout, StringComparison.Ordinal);
+
+        // ... while the pseudonym recorded before the forget still keys the (anonymous) per-user rows: given it, the
+        // report finds them and exits 5 — the scan does look.
+        var withPseudonym = await _sandbox.OnEmulatorsAsync(["forget", user!, "--verify", "--pseudonym", pseudonym!, .. common]);
+        CliAssert.Failed(withPseudonym, ExitCodes.InvalidInput);
+        Assert.Contains(withPseudonym.Json().GetProperty("scanned").EnumerateArray(), s => s.GetProperty("name").GetString() == "cloud-aggregates-users" && s.GetProperty("matches").GetInt64() > 0);
     }
 }
