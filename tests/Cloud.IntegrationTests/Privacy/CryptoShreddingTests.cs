@@ -288,6 +288,26 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
     [Fact]
     public async Task After_a_forget_nothing_in_the_aggregates_table_on_failure_destination_checkpoints_window_states_key_table_or_logs_is_linked_to_the_user()
     {
+        // Every measurement of every meter (producer, consumer, runner), with its tags.
+        var metrics = new ConcurrentQueue<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) => l.EnableMeasurementEvents(instrument);
+        void Record<T>(System.Diagnostics.Metrics.Instrument i, T v, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var text = new StringBuilder(i.Meter.Name).Append('/').Append(i.Name).Append('=').Append(v);
+            foreach (var tag in tags)
+            {
+                text.Append(' ').Append(tag.Key).Append('=').Append(tag.Value);
+            }
+
+            metrics.Enqueue(text.ToString());
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+
         using var s = new RunnerTestSupport(fixture);
         var stream = await s.CreateStreamAsync("pii-pipe", 2);
         var control = await s.CreateStreamAsync("forget", 1);
@@ -453,6 +473,11 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         Assert.Contains("KeyDestroyed", forgetLog.ToString(), StringComparison.Ordinal);
         AssertNoPlaintext("the logs", allLogs);
         AssertNotLinked("the logs", allLogs);
+        listener.RecordObservableInstruments();
+        var allMetrics = string.Join("\n", metrics);
+        Assert.NotEmpty(metrics);
+        AssertNoPlaintext("the metrics", allMetrics);
+        AssertNotLinked("the metrics", allMetrics);
 
         // The erasure report (the API behind 'cloud forget USER --verify'): the same sources, scanned for the user id,
         // the pseudonym recorded before the forget, the key id outside its tombstone and the user's known values.
