@@ -12,7 +12,7 @@ namespace Cloud.Functions.Forget;
 /// Returns <c>{"batchItemFailures":[...]}</c> (ReportBatchItemFailures): a record whose request is malformed or whose
 /// forget failed (key store error) is reported so Lambda retries it and, after the retries, sends the batch to the
 /// on-failure destination — a forget request is never silently dropped. Forgetting is idempotent, so retried records
-/// that already succeeded are harmless.
+/// that already succeeded are harmless. Log lines name the user only by a per-process <see cref="UserReference"/>.
 /// </summary>
 public sealed class ForgetFunction
 {
@@ -112,7 +112,8 @@ public sealed class ForgetFunction
             w.WriteString("sequenceNumber", seq);
             if (userId is not null)
             {
-                w.WriteString("userId", userId);
+                // Never the id itself: a forget log kept for audit must not be what links the user again.
+                w.WriteString("userRef", UserReference.For(userId));
             }
 
             w.WriteString("message", message);

@@ -30,6 +30,7 @@ public static class CliApp
         root.Add(OpsCommands.Invoke(console));
         root.Add(OpsCommands.Lag(console));
         root.Add(OpsCommands.Forget(console));
+        root.Add(KeysCommand.Create(console));
         root.Add(PipelineCommand.Create(console));
         root.Add(SchemasCommand.Create(console));
         root.Add(PrivacyFactory.KmsKeyId);
@@ -37,6 +38,9 @@ public static class CliApp
         root.Add(PrivacyFactory.MasterKeyFile);
         root.Add(SchemasCommand.Registry);
         root.Add(SchemasCommand.GlueEndpoint);
+        root.Add(PrivacyFactory.KeyWrappingOption);
+        root.Add(PrivacyFactory.BranchKeyIdOption);
+        root.Add(PrivacyFactory.PseudonymizeOption);
         return root;
     }
 

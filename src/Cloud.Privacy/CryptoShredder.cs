@@ -8,13 +8,18 @@ namespace Cloud.Privacy;
 public sealed class CryptoShredder
 {
     private readonly UserKeyRing _keyRing;
+    private readonly PseudonymousIdentity? _identity;
 
-    /// <summary>Creates the shredder over a key ring.</summary>
-    public CryptoShredder(UserKeyRing keyRing)
+    /// <summary>Creates the shredder over a key ring (and, in pseudonymous mode, the identity layer over it).</summary>
+    public CryptoShredder(UserKeyRing keyRing, PseudonymousIdentity? identity = null)
     {
         ArgumentNullException.ThrowIfNull(keyRing);
         _keyRing = keyRing;
+        _identity = identity;
     }
+
+    /// <summary>The pseudonymous identity layer, when in use.</summary>
+    public PseudonymousIdentity? Identity => _identity;
 
     /// <summary>Upper bound until other processes stop using a forgotten key (their cache TTL).</summary>
     public TimeSpan EraseLatency => _keyRing.EraseLatency;
@@ -22,9 +27,12 @@ public sealed class CryptoShredder
     /// <summary>Forgets the user. Idempotent: forgetting twice keeps the first tombstone.</summary>
     /// <exception cref="KeyStoreException">The key store failed; retry.</exception>
     public Task<ForgetResult> ForgetAsync(string userId, CancellationToken cancellationToken = default) =>
-        _keyRing.ForgetAsync(userId, cancellationToken);
+        _identity is not null ? _identity.ForgetAsync(userId, cancellationToken) : _keyRing.ForgetAsync(userId, cancellationToken);
 
     /// <summary>True when the user is forgotten (reads the store unless the cache knows).</summary>
-    public async Task<bool> IsForgottenAsync(string userId, CancellationToken cancellationToken = default) =>
-        (await _keyRing.FindKeyAsync(userId, cancellationToken).ConfigureAwait(false)).IsForgotten;
+    public async Task<bool> IsForgottenAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        var keyId = _identity is not null ? await _identity.KeyIdOfAsync(userId, cancellationToken).ConfigureAwait(false) : userId;
+        return (await _keyRing.FindKeyAsync(keyId, cancellationToken).ConfigureAwait(false)).IsForgotten;
+    }
 }

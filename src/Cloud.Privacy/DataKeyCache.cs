@@ -14,6 +14,13 @@ public readonly record struct CachedKeyState(UserDataKey? Key, bool Forgotten, D
 /// key after it was forgotten elsewhere, i.e. the documented erase latency. At most <see cref="MaxEntries"/> entries;
 /// on overflow expired entries go first, then those closest to expiry.
 /// </summary>
+/// <remarks>
+/// Forget wins in every interleaving: a lookup takes a token (<see cref="BeginLookup"/>) before it reads the key store
+/// and caches its key only through <see cref="TrySetKey"/>, which refuses — and undoes its own write — when any
+/// <see cref="SetForgotten"/> ran since the token was taken. <see cref="SetForgotten"/> bumps the forget epoch before it
+/// writes its marker, and the forgetting side calls it only after the tombstone is durable, so a lookup either read the
+/// tombstone, or its key is refused, or its key is overwritten by the marker. A key never replaces an unexpired marker.
+/// </remarks>
 public sealed class DataKeyCache
 {
     /// <summary>Largest allowed TTL: an erase latency beyond this is not "without undue delay".</summary>
@@ -22,6 +29,7 @@ public sealed class DataKeyCache
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly Lock _evictLock = new();
+    private long _forgetEpoch;
 
     /// <summary>Creates the cache.</summary>
     /// <exception cref="ArgumentOutOfRangeException">TTL not in (0, 1 h], or <paramref name="maxEntries"/> &lt; 1.</exception>
@@ -66,15 +74,55 @@ public sealed class DataKeyCache
         return false;
     }
 
-    /// <summary>Caches an unwrapped key for <see cref="Ttl"/>.</summary>
+    /// <summary>Takes the token a key-store lookup passes to <see cref="TrySetKey"/>; call it before reading the store.</summary>
+    public long BeginLookup() => Volatile.Read(ref _forgetEpoch);
+
+    /// <summary>
+    /// Caches an unwrapped key for <see cref="Ttl"/> unless a user was forgotten since <paramref name="lookupToken"/> was
+    /// taken (the key may have been read before a tombstone) or the user's entry is an unexpired forgotten marker.
+    /// </summary>
+    /// <returns>True when the key is cached.</returns>
+    public bool TrySetKey(UserDataKey key, long lookupToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (Volatile.Read(ref _forgetEpoch) != lookupToken)
+        {
+            return false;
+        }
+
+        var written = SetKeyUnlessForgotten(key);
+        if (written is null)
+        {
+            return false;
+        }
+
+        if (Volatile.Read(ref _forgetEpoch) != lookupToken)
+        {
+            // A forget ran while we wrote: undo our write only (its marker, if already there, stays).
+            _entries.TryRemove(new KeyValuePair<string, Entry>(key.UserId, written));
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Caches an unwrapped key for <see cref="Ttl"/>, unless the user's entry is an unexpired forgotten marker.</summary>
+    /// <remarks>Prefer <see cref="TrySetKey"/> for keys read from a store: only it is safe against a concurrent forget.</remarks>
     public void SetKey(UserDataKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        Set(key.UserId, new CachedKeyState(key, false, null));
+        SetKeyUnlessForgotten(key);
     }
 
-    /// <summary>Caches the fact that the user is forgotten (replacing any key entry at once).</summary>
-    public void SetForgotten(string userId, DateTimeOffset? forgottenAt) => Set(userId, new CachedKeyState(null, true, forgottenAt));
+    /// <summary>
+    /// Caches the fact that the user is forgotten (replacing any key entry at once) and refuses every key from a lookup
+    /// that began before this call. Call it only after the tombstone is durable.
+    /// </summary>
+    public void SetForgotten(string userId, DateTimeOffset? forgottenAt)
+    {
+        Interlocked.Increment(ref _forgetEpoch);
+        Set(userId, new CachedKeyState(null, true, forgottenAt));
+    }
 
     /// <summary>Drops the user's entry at once.</summary>
     public void Invalidate(string userId) => _entries.TryRemove(userId, out _);
@@ -85,12 +133,25 @@ public sealed class DataKeyCache
     private void Set(string userId, CachedKeyState state)
     {
         var now = _time.GetUtcNow();
+        EnsureRoom(userId, now);
+        _entries[userId] = new Entry(state, now + Ttl);
+    }
+
+    private Entry? SetKeyUnlessForgotten(UserDataKey key)
+    {
+        var now = _time.GetUtcNow();
+        EnsureRoom(key.UserId, now);
+        var entry = new Entry(new CachedKeyState(key, false, null), now + Ttl);
+        var stored = _entries.AddOrUpdate(key.UserId, entry, (_, old) => old.State.Forgotten && now < old.ExpiresAt ? old : entry);
+        return ReferenceEquals(stored, entry) ? entry : null;
+    }
+
+    private void EnsureRoom(string userId, DateTimeOffset now)
+    {
         if (_entries.Count >= MaxEntries && !_entries.ContainsKey(userId))
         {
             Evict(now);
         }
-
-        _entries[userId] = new Entry(state, now + Ttl);
     }
 
     private void Evict(DateTimeOffset now)

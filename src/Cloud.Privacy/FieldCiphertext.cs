@@ -6,10 +6,13 @@ using System.Text;
 
 namespace Cloud.Privacy;
 
-/// <summary>What a field ciphertext is bound to: it decrypts only for the same user, field path and stream.</summary>
+/// <summary>What a field ciphertext is bound to: it decrypts only for the same user, field path and data set.</summary>
 /// <param name="UserId">Pseudonymous user id (the clear-text user id field of the record).</param>
-/// <param name="Field">JSON path of the field, dot-separated (e.g. <c>email</c>, <c>address.city</c>).</param>
-/// <param name="Stream">Kinesis stream name the record is written to.</param>
+/// <param name="Field">JSON path of the field, dot-separated, <c>[*]</c> for array elements (e.g. <c>email</c>, <c>address.city</c>, <c>emails[*]</c>).</param>
+/// <param name="Stream">
+/// The data-set context: <see cref="PersonalDataOptions.DataSet"/> when configured, otherwise the Kinesis stream name the
+/// record is written to.
+/// </param>
 public readonly record struct FieldBinding(string UserId, string Field, string Stream);
 
 /// <summary>Header of a field ciphertext.</summary>

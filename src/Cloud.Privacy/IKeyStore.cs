@@ -28,7 +28,7 @@ public sealed record KeyRecord(
     DateTimeOffset? ForgottenAt)
 {
     /// <summary>Never prints key material.</summary>
-    public override string ToString() => $"KeyRecord(user={UserId}, status={Status}, version={KeyVersion}, wrapped={WrappedKey.Length} bytes)";
+    public override string ToString() => $"KeyRecord({UserReference.For(UserId)}, status={Status}, version={KeyVersion}, wrapped={WrappedKey.Length} bytes)";
 }
 
 /// <summary>How a forget request ended.</summary>

@@ -61,13 +61,24 @@ public sealed class PersonalDataProtector
     private readonly FieldNode _userIdOnly;
     private readonly byte[] _redacted;
     private readonly ILogger _logger;
+    private readonly PseudonymousIdentity? _identity;
 
     /// <summary>Creates the protector; validates <paramref name="options"/>.</summary>
-    public PersonalDataProtector(UserKeyRing keyRing, PersonalDataOptions options, ILogger<PersonalDataProtector>? logger = null)
+    /// <param name="keyRing">Per-user keys.</param>
+    /// <param name="options">Fields and policies.</param>
+    /// <param name="logger">Logs (never ids or values).</param>
+    /// <param name="identity">Required when <see cref="PersonalDataOptions.Pseudonymize"/> is set.</param>
+    public PersonalDataProtector(UserKeyRing keyRing, PersonalDataOptions options, ILogger<PersonalDataProtector>? logger = null, PseudonymousIdentity? identity = null)
     {
         ArgumentNullException.ThrowIfNull(keyRing);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.Pseudonymize && identity is null)
+        {
+            throw new ArgumentException("PersonalDataOptions.Pseudonymize needs a PseudonymousIdentity.", nameof(identity));
+        }
+
+        _identity = options.Pseudonymize ? identity : null;
         _keyRing = keyRing;
         _options = options;
         _fields = FieldNode.Build(options.UserIdField, options.Fields);
@@ -82,6 +93,12 @@ public sealed class PersonalDataProtector
     /// <summary>The key ring in use.</summary>
     public UserKeyRing KeyRing => _keyRing;
 
+    /// <summary>
+    /// The context bound into ciphertexts of records written to or read from <paramref name="streamName"/>:
+    /// <see cref="PersonalDataOptions.DataSet"/> when configured, otherwise the stream name itself.
+    /// </summary>
+    public string ContextFor(string streamName) => _options.DataSet ?? streamName;
+
     /// <summary>Encrypts the configured personal fields of one UTF-8 JSON record for <paramref name="streamName"/>.</summary>
     /// <exception cref="UserForgottenException">The user is forgotten and the policy is Reject.</exception>
     /// <exception cref="InvalidPersonalDataException">Malformed JSON, or personal fields without a user id.</exception>
@@ -91,6 +108,11 @@ public sealed class PersonalDataProtector
     {
         ArgumentException.ThrowIfNullOrEmpty(streamName);
         var hits = new List<Hit>();
+        if (_identity is not null)
+        {
+            return await PseudonymizeAsync(json, streamName, hits, cancellationToken).ConfigureAwait(false);
+        }
+
         var userId = Scan(json.Span, _fields, encrypt: true, hits);
         if (hits.Count == 0)
         {
@@ -112,11 +134,11 @@ public sealed class PersonalDataProtector
         }
         catch (UserForgottenException) when (_options.ForgottenUserPolicy == ForgottenUserPolicy.Drop)
         {
-            _logger.LogInformation("Dropped a record for forgotten user {UserId}", userId);
+            _logger.LogInformation("Dropped a record for forgotten {UserRef}", UserReference.For(userId));
             return new ProtectResult(ProtectStatus.Dropped, ReadOnlyMemory<byte>.Empty, userId, 0);
         }
 
-        return new ProtectResult(ProtectStatus.Encrypted, BuildEncrypted(json.Span, hits, key, streamName), userId, hits.Count);
+        return new ProtectResult(ProtectStatus.Encrypted, BuildEncrypted(json.Span, hits, key, ContextFor(streamName)), userId, hits.Count);
     }
 
     /// <summary>
@@ -144,7 +166,9 @@ public sealed class PersonalDataProtector
             throw new InvalidPersonalDataException($"the record has an encrypted field '{hits[0].Path}' but {(userId is null ? "no" : "an empty")} user id field '{_options.UserIdField}'", hits[0].Path);
         }
 
-        var lookup = await _keyRing.FindKeyAsync(userId, cancellationToken).ConfigureAwait(false);
+        var lookup = _identity is not null && PseudonymousIdentity.IsPseudonym(userId)
+            ? await _identity.FindByPseudonymAsync(userId, cancellationToken).ConfigureAwait(false)
+            : await _keyRing.FindKeyAsync(userId, cancellationToken).ConfigureAwait(false);
         if (lookup.IsForgotten)
         {
             return new RevealResult(RevealStatus.Redacted, Splice(json.Span, hits, _ => _redacted), userId, hits.Count);
@@ -156,12 +180,64 @@ public sealed class PersonalDataProtector
         }
 
         var source = json;
+        var context = ContextFor(streamName);
         var output = Splice(json.Span, hits, hit =>
         {
-            var binding = new FieldBinding(userId, hit.Path, streamName);
+            var binding = new FieldBinding(userId, hit.Path, context);
             return FieldCiphertext.Decrypt(key, binding, source.Span[(hit.Start + 1)..(hit.End - 1)]);
         });
         return new RevealResult(RevealStatus.Decrypted, output, userId, hits.Count);
+    }
+
+    // Pseudonymous mode: the user id field gets the pseudonym, the clear id moves into the sealed field (encrypted and
+    // bound to the pseudonym like every other field), and the personal fields are encrypted as usual.
+    private async ValueTask<ProtectResult> PseudonymizeAsync(ReadOnlyMemory<byte> json, string streamName, List<Hit> hits, CancellationToken cancellationToken)
+    {
+        var state = new ScanState();
+        var userId = Scan(json.Span, _fields, encrypt: true, hits, state);
+        if (state.RootEnd < 0 || (hits.Count == 0 && userId is null) || (hits.Count == 0 && PseudonymousIdentity.IsPseudonym(userId)))
+        {
+            return new ProtectResult(ProtectStatus.NoPersonalData, json, userId, 0);
+        }
+
+        if (string.IsNullOrEmpty(userId) || PseudonymousIdentity.IsPseudonym(userId))
+        {
+            throw new InvalidPersonalDataException(userId is null
+                ? $"the record has personal field '{hits[0].Path}' but no user id field '{_options.UserIdField}' (string or number)"
+                : $"the record has {(userId.Length == 0 ? "an empty" : "an already pseudonymous")} user id field '{_options.UserIdField}'", hits.Count > 0 ? hits[0].Path : _options.UserIdField);
+        }
+
+        UserDataKey key;
+        string pseudonym;
+        try
+        {
+            (key, pseudonym) = await _identity!.OpenAsync(userId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UserForgottenException) when (_options.ForgottenUserPolicy == ForgottenUserPolicy.Drop)
+        {
+            _logger.LogInformation("Dropped a record for a forgotten user");
+            return new ProtectResult(ProtectStatus.Dropped, ReadOnlyMemory<byte>.Empty, null, 0);
+        }
+        catch (UserForgottenException ex)
+        {
+            // The key ring names the key id; the caller gets the user id it asked about.
+            throw new UserForgottenException(userId, ex.ForgottenAt);
+        }
+
+        var context = ContextFor(streamName);
+        var source = json;
+        int uidStart = state.UserIdStart, uidEnd = state.UserIdEnd;
+        hits.Add(new Hit(uidStart, uidEnd, "\0uid"));
+        hits.Add(new Hit(state.RootEnd, state.RootEnd, "\0seal"));
+        hits.Sort((a, b) => a.Start.CompareTo(b.Start));
+        var output = Splice(json.Span, hits, hit => hit.Path switch
+        {
+            "\0uid" => Encoding.UTF8.GetBytes("\"" + pseudonym + "\""),
+            "\0seal" => Encoding.UTF8.GetBytes(",\"" + JsonEncodedText.Encode(_options.SealedUserIdField) + "\":\""
+                + FieldCiphertext.Encrypt(key, new FieldBinding(pseudonym, _options.SealedUserIdField, context), source.Span[uidStart..uidEnd]) + "\""),
+            _ => Encoding.UTF8.GetBytes("\"" + FieldCiphertext.Encrypt(key, new FieldBinding(pseudonym, hit.Path, context), source.Span[hit.Start..hit.End]) + "\""),
+        });
+        return new ProtectResult(ProtectStatus.Encrypted, output, pseudonym, hits.Count - 1);
     }
 
     private static byte[] BuildEncrypted(ReadOnlySpan<byte> json, List<Hit> hits, UserDataKey key, string stream)
@@ -215,8 +291,11 @@ public sealed class PersonalDataProtector
     }
 
     // One pass over the record: finds the user id and either the configured fields' values (encrypt) or every
-    // string value that is a field ciphertext, with its path (decrypt). Arrays are not descended into.
-    private static string? Scan(ReadOnlySpan<byte> json, FieldNode root, bool encrypt, List<Hit> hits)
+    // string value that is a field ciphertext, with its path (decrypt). Arrays are descended into when a [*] path names
+    // them (encrypt) and always when decrypting (an element's path is its array's path + "[*]").
+    private static string? Scan(ReadOnlySpan<byte> json, FieldNode root, bool encrypt, List<Hit> hits) => Scan(json, root, encrypt, hits, new ScanState());
+
+    private static string? Scan(ReadOnlySpan<byte> json, FieldNode root, bool encrypt, List<Hit> hits, ScanState state)
     {
         if (json.IsEmpty)
         {
@@ -224,7 +303,6 @@ public sealed class PersonalDataProtector
         }
 
         var reader = new Utf8JsonReader(json, ReaderOptions);
-        string? userId = null;
         try
         {
             if (!reader.Read())
@@ -239,8 +317,8 @@ public sealed class PersonalDataProtector
                 return null;
             }
 
-            var path = new List<string>();
-            WalkObject(ref reader, root, path, encrypt, hits, ref userId);
+            WalkObject(ref reader, root, "", encrypt, hits, state);
+            state.RootEnd = (int)reader.TokenStartIndex;
             EnsureEnd(ref reader);
         }
         catch (JsonException ex)
@@ -248,7 +326,7 @@ public sealed class PersonalDataProtector
             throw new InvalidPersonalDataException($"malformed JSON: {ex.Message}", null, ex.BytePositionInLine, ex);
         }
 
-        return userId;
+        return state.UserId;
     }
 
     private static void EnsureEnd(ref Utf8JsonReader reader)
@@ -259,78 +337,89 @@ public sealed class PersonalDataProtector
         }
     }
 
-    private static void WalkObject(ref Utf8JsonReader r, FieldNode? node, List<string> path, bool encrypt, List<Hit> hits, ref string? userId)
+    private static void WalkObject(ref Utf8JsonReader r, FieldNode? node, string prefix, bool encrypt, List<Hit> hits, ScanState state)
     {
         while (r.Read() && r.TokenType != JsonTokenType.EndObject)
         {
             var child = node?.Find(ref r);
-            string? name = null;
+            string? path = null;
             if (!encrypt)
             {
-                name = r.GetString();
+                var name = r.GetString();
+                path = prefix.Length == 0 ? name : prefix + "." + name;
             }
 
             r.Read();
-            int start = (int)r.TokenStartIndex;
-            switch (r.TokenType)
+            if (child is { IsUserId: true } && r.TokenType is JsonTokenType.String or JsonTokenType.Number)
             {
-                case JsonTokenType.StartObject when child is { IsTarget: true } && encrypt:
-                case JsonTokenType.StartArray when child is { IsTarget: true } && encrypt:
-                    r.Skip();
-                    hits.Add(new Hit(start, (int)r.TokenStartIndex + 1, child.Path));
-                    break;
-                case JsonTokenType.StartObject when encrypt && child is null:
-                case JsonTokenType.StartArray:
-                    r.Skip();
-                    break;
-                case JsonTokenType.StartObject:
-                    if (name is not null)
-                    {
-                        path.Add(name);
-                    }
-
-                    WalkObject(ref r, child, path, encrypt, hits, ref userId);
-                    if (name is not null)
-                    {
-                        path.RemoveAt(path.Count - 1);
-                    }
-
-                    break;
-                case JsonTokenType.String:
-                    int end = start + r.ValueSpan.Length + 2;
-                    bool isCipher = !r.ValueIsEscaped && FieldCiphertext.IsCiphertext(r.ValueSpan);
-                    if (child is { IsUserId: true })
-                    {
-                        userId = r.GetString();
-                    }
-                    else if (encrypt && child is { IsTarget: true } && !isCipher)
-                    {
-                        hits.Add(new Hit(start, end, child.Path));
-                    }
-                    else if (!encrypt && isCipher)
-                    {
-                        hits.Add(new Hit(start, end, path.Count == 0 ? name! : string.Join('.', path) + "." + name));
-                    }
-
-                    break;
-                case JsonTokenType.Number:
-                case JsonTokenType.True:
-                case JsonTokenType.False:
-                    if (child is { IsUserId: true } && r.TokenType == JsonTokenType.Number)
-                    {
-                        userId = Encoding.UTF8.GetString(r.ValueSpan);
-                    }
-                    else if (encrypt && child is { IsTarget: true })
-                    {
-                        hits.Add(new Hit(start, start + r.ValueSpan.Length, child.Path));
-                    }
-
-                    break;
+                state.UserIdStart = (int)r.TokenStartIndex;
+                state.UserIdEnd = state.UserIdStart + r.ValueSpan.Length + (r.TokenType == JsonTokenType.String ? 2 : 0);
+                state.UserId = r.TokenType == JsonTokenType.String ? r.GetString() : Encoding.UTF8.GetString(r.ValueSpan);
+                continue;
             }
+
+            WalkValue(ref r, child, path, encrypt, hits, state);
+        }
+    }
+
+    // The reader is on a value (start token included); on return it is on the value's last token.
+    private static void WalkValue(ref Utf8JsonReader r, FieldNode? node, string? path, bool encrypt, List<Hit> hits, ScanState state)
+    {
+        int start = (int)r.TokenStartIndex;
+        switch (r.TokenType)
+        {
+            case JsonTokenType.StartObject or JsonTokenType.StartArray when encrypt && node is { IsTarget: true }:
+                r.Skip();
+                hits.Add(new Hit(start, (int)r.TokenStartIndex + 1, node.Path));
+                break;
+            case JsonTokenType.StartObject when encrypt ? node is not null : path is not null:
+                WalkObject(ref r, node, path ?? "", encrypt, hits, state);
+                break;
+            case JsonTokenType.StartArray when encrypt ? node?.Elements is not null : path is not null:
+                while (r.Read() && r.TokenType != JsonTokenType.EndArray)
+                {
+                    WalkValue(ref r, node?.Elements, path is null ? null : path + "[*]", encrypt, hits, state);
+                }
+
+                break;
+            case JsonTokenType.StartObject:
+            case JsonTokenType.StartArray:
+                r.Skip();
+                break;
+            case JsonTokenType.String:
+                int end = start + r.ValueSpan.Length + 2;
+                bool isCipher = !r.ValueIsEscaped && FieldCiphertext.IsCiphertext(r.ValueSpan);
+                if (encrypt && node is { IsTarget: true } && !isCipher)
+                {
+                    hits.Add(new Hit(start, end, node.Path));
+                }
+                else if (!encrypt && isCipher)
+                {
+                    hits.Add(new Hit(start, end, path!));
+                }
+
+                break;
+            case JsonTokenType.Number:
+            case JsonTokenType.True:
+            case JsonTokenType.False:
+                if (encrypt && node is { IsTarget: true })
+                {
+                    hits.Add(new Hit(start, start + r.ValueSpan.Length, node.Path));
+                }
+
+                break;
         }
     }
 
     private readonly record struct Hit(int Start, int End, string Path);
+
+    private sealed class ScanState
+    {
+        public string? UserId;
+        public int UserIdStart = -1;
+        public int UserIdEnd = -1;
+        public int RootEnd = -1;
+    }
 
     private sealed class FieldNode
     {
@@ -339,6 +428,9 @@ public sealed class PersonalDataProtector
         private FieldNode(string path) => Path = path;
 
         public string Path { get; }
+
+        /// <summary>The node of this array's elements, when a <c>[*]</c> path descends into it.</summary>
+        public FieldNode? Elements { get; private set; }
 
         public bool IsTarget { get; private set; }
 
@@ -374,12 +466,18 @@ public sealed class PersonalDataProtector
             var node = this;
             foreach (var segment in path.Split('.'))
             {
-                var bytes = Encoding.UTF8.GetBytes(segment);
+                var (name, arrayDepth) = PersonalDataOptions.ParseSegment(segment);
+                var bytes = Encoding.UTF8.GetBytes(name);
                 var next = node._children.FirstOrDefault(c => c.Name.AsSpan().SequenceEqual(bytes)).Node;
                 if (next is null)
                 {
-                    next = new FieldNode(node.Path.Length == 0 ? segment : node.Path + "." + segment);
+                    next = new FieldNode(node.Path.Length == 0 ? name : node.Path + "." + name);
                     node._children.Add((bytes, next));
+                }
+
+                for (int i = 0; i < arrayDepth; i++)
+                {
+                    next = next.Elements ??= new FieldNode(next.Path + "[*]");
                 }
 
                 node = next;

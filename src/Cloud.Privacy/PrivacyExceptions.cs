@@ -1,6 +1,9 @@
 namespace Cloud.Privacy;
 
-/// <summary>Base of every error raised by Cloud.Privacy. Messages never contain plaintext or key material.</summary>
+/// <summary>
+/// Base of every error raised by Cloud.Privacy. Messages never contain plaintext, key material or a user id (they name
+/// the user by <see cref="UserReference"/>); the id itself is in <see cref="UserId"/> for callers that must act on it.
+/// </summary>
 public abstract class PrivacyException : Exception
 {
     /// <summary>Creates the exception.</summary>
@@ -26,7 +29,7 @@ public sealed class CiphertextTamperedException : PrivacyException
 {
     /// <summary>Creates the exception.</summary>
     public CiphertextTamperedException(string? userId, string? field, string? stream, string reason, Exception? innerException = null)
-        : base($"Ciphertext of field '{field ?? "?"}' for user '{userId ?? "?"}' on stream '{stream ?? "?"}' is not authentic: {reason}", userId, field, innerException)
+        : base($"Ciphertext of field '{field ?? "?"}' for {UserReference.For(userId)} in data set '{stream ?? "?"}' is not authentic: {reason}", userId, field, innerException)
     {
         Stream = stream;
         Reason = reason;
@@ -44,7 +47,7 @@ public sealed class UnknownKeyVersionException : PrivacyException
 {
     /// <summary>Creates the exception.</summary>
     public UnknownKeyVersionException(string userId, string? field, int keyVersion, int? currentVersion)
-        : base($"Field '{field ?? "?"}' for user '{userId}' was encrypted with key version {keyVersion}, but the key store holds {(currentVersion is { } v ? "version " + v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "no key")}", userId, field)
+        : base($"Field '{field ?? "?"}' for {UserReference.For(userId)} was encrypted with key version {keyVersion}, but the key store holds {(currentVersion is { } v ? "version " + v.ToString(System.Globalization.CultureInfo.InvariantCulture) : "no key")}", userId, field)
     {
         KeyVersion = keyVersion;
         CurrentVersion = currentVersion;
@@ -62,7 +65,7 @@ public sealed class UserForgottenException : PrivacyException
 {
     /// <summary>Creates the exception.</summary>
     public UserForgottenException(string userId, DateTimeOffset? forgottenAt)
-        : base($"User '{userId}' was forgotten{(forgottenAt is { } at ? " at " + at.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : "")}; their personal data can no longer be written or read", userId, null)
+        : base($"{UserReference.For(userId)} was forgotten{(forgottenAt is { } at ? " at " + at.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : "")}; their personal data can no longer be written or read", userId, null)
     {
         ForgottenAt = forgottenAt;
     }
@@ -76,7 +79,7 @@ public sealed class DataKeyNotFoundException : PrivacyException
 {
     /// <summary>Creates the exception.</summary>
     public DataKeyNotFoundException(string userId, string? field)
-        : base($"No data key exists for user '{userId}' (field '{field ?? "?"}'): the key table holds neither a key nor a tombstone for them", userId, field)
+        : base($"No data key exists for {UserReference.For(userId)} (field '{field ?? "?"}'): the key table holds neither a key nor a tombstone for them", userId, field)
     {
     }
 }
@@ -86,7 +89,7 @@ public sealed class KeyStoreException : PrivacyException
 {
     /// <summary>Creates the exception.</summary>
     public KeyStoreException(string operation, string? userId, string problem, Exception? innerException = null)
-        : base($"Key store {operation} for user '{userId ?? "?"}' failed: {problem}", userId, null, innerException)
+        : base($"Key store {operation} for {UserReference.For(userId)} failed: {problem}", userId, null, innerException)
     {
         Operation = operation;
     }
@@ -100,7 +103,7 @@ public sealed class MasterKeyException : PrivacyException
 {
     /// <summary>Creates the exception.</summary>
     public MasterKeyException(string operation, string? userId, string problem, Exception? innerException = null)
-        : base($"Master key {operation} for user '{userId ?? "?"}' failed: {problem}", userId, null, innerException)
+        : base($"Master key {operation} for {UserReference.For(userId)} failed: {problem}", userId, null, innerException)
     {
         Operation = operation;
     }

@@ -2,6 +2,19 @@ using System.Globalization;
 
 namespace Cloud.Privacy;
 
+/// <summary>How per-user data keys are wrapped.</summary>
+public enum KeyWrapping
+{
+    /// <summary>Each user key is generated and unwrapped by the master key (one KMS call per new user and per cache miss).</summary>
+    Direct,
+
+    /// <summary>
+    /// User keys are wrapped locally by a branch key stored in the key table and wrapped by the master key (the AWS
+    /// Encryption SDK's hierarchical keyring): master-key calls scale with branch keys per cache TTL, not users.
+    /// </summary>
+    Hierarchical,
+}
+
 /// <summary>Where the master key lives.</summary>
 public enum MasterKeySource
 {
@@ -18,6 +31,15 @@ public enum MasterKeySource
 /// <summary>Configuration of the privacy stack (key table, master key, cache, personal fields).</summary>
 public sealed class PrivacyOptions
 {
+    /// <summary>Environment variable: <c>Direct</c> or <c>Hierarchical</c> (see <see cref="KeyWrapping"/>).</summary>
+    public const string KeyWrappingVariable = "CLOUD_PRIVACY_KEY_WRAPPING";
+
+    /// <summary>Environment variable: <c>true</c> for pseudonymous identifiers (<see cref="PersonalDataOptions.Pseudonymize"/>).</summary>
+    public const string PseudonymizeVariable = "CLOUD_PRIVACY_PSEUDONYMIZE";
+
+    /// <summary>Environment variable: the branch key id for hierarchical wrapping.</summary>
+    public const string BranchKeyIdVariable = "CLOUD_PRIVACY_BRANCH_KEY_ID";
+
     /// <summary>Environment variable: key table name.</summary>
     public const string KeyTableVariable = "CLOUD_PRIVACY_KEY_TABLE";
 
@@ -38,6 +60,9 @@ public sealed class PrivacyOptions
 
     /// <summary>Environment variable: <c>Reject</c> or <c>Drop</c>.</summary>
     public const string ForgottenPolicyVariable = "CLOUD_PRIVACY_FORGOTTEN_POLICY";
+
+    /// <summary>Environment variable: <see cref="PersonalDataOptions.DataSet"/> (unset: the stream name).</summary>
+    public const string DataSetVariable = "CLOUD_PRIVACY_DATA_SET";
 
     /// <summary>DynamoDB table of user keys.</summary>
     /// <value>The default value is <c>cloud-privacy-keys</c>.</value>
@@ -70,6 +95,14 @@ public sealed class PrivacyOptions
     /// <value>The default value is 100,000.</value>
     public int KeyCacheMaxEntries { get; set; } = 100_000;
 
+    /// <summary>How user data keys are wrapped: by the master key itself, or by a branch key that the master key wraps.</summary>
+    /// <value>The default value is <see cref="KeyWrapping.Direct"/>.</value>
+    public KeyWrapping KeyWrapping { get; set; } = KeyWrapping.Direct;
+
+    /// <summary>Branch key that wraps new user keys in <see cref="KeyWrapping.Hierarchical"/> mode (no '/').</summary>
+    /// <value>The default value is <c>default</c>.</value>
+    public string BranchKeyId { get; set; } = "default";
+
     /// <summary>Personal fields, user id field, forgotten-user policy.</summary>
     public PersonalDataOptions PersonalData { get; init; } = new();
 
@@ -99,6 +132,17 @@ public sealed class PrivacyOptions
         if (KeyCacheTtl <= TimeSpan.Zero || KeyCacheTtl > DataKeyCache.MaxTtl)
         {
             problems.Add($"KeyCacheTtl {KeyCacheTtl} is not in (0, {DataKeyCache.MaxTtl}]");
+        }
+
+        if (KeyWrapping == KeyWrapping.Hierarchical && (string.IsNullOrWhiteSpace(BranchKeyId) || BranchKeyId.Contains('/', StringComparison.Ordinal)
+            || string.Equals(BranchKeyId, PseudonymousIdentity.IndexKeyId, StringComparison.Ordinal)))
+        {
+            problems.Add($"BranchKeyId '{BranchKeyId}' must be non-empty, contain no '/' and not be '{PseudonymousIdentity.IndexKeyId}'");
+        }
+
+        if (!Enum.IsDefined(KeyWrapping))
+        {
+            problems.Add($"KeyWrapping {KeyWrapping} is not Direct or Hierarchical");
         }
 
         if (KeyCacheMaxEntries < 1)
@@ -192,6 +236,30 @@ public sealed class PrivacyOptions
             options.PersonalData.ForgottenUserPolicy = Enum.TryParse<ForgottenUserPolicy>(policy, ignoreCase: true, out var p) && Enum.IsDefined(p)
                 ? p
                 : throw new ArgumentException($"{ForgottenPolicyVariable} must be Reject or Drop, got '{policy}'");
+        }
+
+        if (getVariable(KeyWrappingVariable) is { Length: > 0 } wrapping)
+        {
+            options.KeyWrapping = Enum.TryParse<KeyWrapping>(wrapping, ignoreCase: true, out var w) && Enum.IsDefined(w)
+                ? w
+                : throw new ArgumentException($"{KeyWrappingVariable} must be Direct or Hierarchical, got '{wrapping}'");
+        }
+
+        if (getVariable(BranchKeyIdVariable) is { Length: > 0 } branch)
+        {
+            options.BranchKeyId = branch;
+        }
+
+        if (getVariable(PseudonymizeVariable) is { Length: > 0 } pseudonymize)
+        {
+            options.PersonalData.Pseudonymize = bool.TryParse(pseudonymize, out var on)
+                ? on
+                : throw new ArgumentException($"{PseudonymizeVariable} must be true or false, got '{pseudonymize}'");
+        }
+
+        if (getVariable(DataSetVariable) is { Length: > 0 } dataSet)
+        {
+            options.PersonalData.DataSet = dataSet;
         }
 
         options.Validate();

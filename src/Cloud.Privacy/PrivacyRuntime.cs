@@ -10,18 +10,27 @@ namespace Cloud.Privacy;
 /// </summary>
 public sealed class PrivacyRuntime : IDisposable
 {
-    private PrivacyRuntime(IMasterKeyProvider masterKey, IKeyStore store, DataKeyCache cache, UserKeyRing ring, PersonalDataProtector protector)
+    private PrivacyRuntime(PrivacyOptions options, IMasterKeyProvider masterKey, IKeyStore store, DataKeyCache cache, UserKeyRing ring, PersonalDataProtector protector, PseudonymousIdentity? identity)
     {
+        Options = options;
+        Identity = identity;
         MasterKey = masterKey;
+        BranchKeys = masterKey as HierarchicalMasterKeyProvider;
         KeyStore = store;
         Cache = cache;
         KeyRing = ring;
         Protector = protector;
-        Shredder = new CryptoShredder(ring);
+        Shredder = new CryptoShredder(ring, identity);
     }
 
-    /// <summary>The master key provider.</summary>
+    /// <summary>The options the runtime was built from.</summary>
+    public PrivacyOptions Options { get; }
+
+    /// <summary>What wraps user keys: the master key itself (direct) or a <see cref="HierarchicalMasterKeyProvider"/>.</summary>
     public IMasterKeyProvider MasterKey { get; }
+
+    /// <summary>The branch keys in hierarchical mode (rotation: <see cref="HierarchicalMasterKeyProvider.RotateAsync"/>); null in direct mode.</summary>
+    public HierarchicalMasterKeyProvider? BranchKeys { get; }
 
     /// <summary>The key store.</summary>
     public IKeyStore KeyStore { get; }
@@ -35,6 +44,9 @@ public sealed class PrivacyRuntime : IDisposable
     /// <summary>Field encryption / decryption.</summary>
     public PersonalDataProtector Protector { get; }
 
+    /// <summary>Pseudonymous identifiers, when <see cref="PersonalDataOptions.Pseudonymize"/> is set.</summary>
+    public PseudonymousIdentity? Identity { get; }
+
     /// <summary>Forget requests.</summary>
     public CryptoShredder Shredder { get; }
 
@@ -47,20 +59,35 @@ public sealed class PrivacyRuntime : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(dynamo);
         options.Validate();
-        return Create(options, new DynamoDbKeyStore(dynamo, options.KeyTableName), CreateMasterKeyProvider(options, kms), timeProvider, loggerFactory);
+        return Create(options, new DynamoDbKeyStore(dynamo, options.KeyTableName), CreateMasterKeyProvider(options, kms), timeProvider, loggerFactory,
+            new DynamoDbBranchKeyStore(dynamo, options.KeyTableName), new DynamoDbPseudonymStore(dynamo, options.KeyTableName));
     }
 
-    /// <summary>Builds the stack over any key store and master key provider (tests, in-memory tools).</summary>
+    /// <summary>
+    /// Builds the stack over any key store and master key provider (tests, in-memory tools). In hierarchical mode
+    /// <paramref name="masterKey"/> is the root that wraps branch keys, kept in <paramref name="branchKeys"/> (default: in memory).
+    /// </summary>
     public static PrivacyRuntime Create(PrivacyOptions options, IKeyStore store, IMasterKeyProvider masterKey,
-        TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null)
+        TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, IBranchKeyStore? branchKeys = null, IPseudonymStore? pseudonyms = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(masterKey);
         options.Validate();
         var time = timeProvider ?? TimeProvider.System;
+        var root = masterKey;
+        branchKeys ??= new InMemoryBranchKeyStore();
+        if (options.KeyWrapping == KeyWrapping.Hierarchical)
+        {
+            masterKey = new HierarchicalMasterKeyProvider(branchKeys, root, options.BranchKeyId, options.KeyCacheTtl, time);
+        }
+
         var cache = new DataKeyCache(time, options.KeyCacheTtl, options.KeyCacheMaxEntries);
         var ring = new UserKeyRing(store, masterKey, cache, time, loggerFactory?.CreateLogger<UserKeyRing>());
-        var protector = new PersonalDataProtector(ring, options.PersonalData, loggerFactory?.CreateLogger<PersonalDataProtector>());
-        return new PrivacyRuntime(masterKey, store, cache, ring, protector);
+        var identity = options.PersonalData.Pseudonymize
+            ? new PseudonymousIdentity(ring, pseudonyms ?? new InMemoryPseudonymStore(), branchKeys, root, time)
+            : null;
+        var protector = new PersonalDataProtector(ring, options.PersonalData, loggerFactory?.CreateLogger<PersonalDataProtector>(), identity);
+        return new PrivacyRuntime(options, masterKey, store, cache, ring, protector, identity);
     }
 
     /// <summary>Creates the master key provider the options name.</summary>
@@ -77,6 +104,10 @@ public sealed class PrivacyRuntime : IDisposable
         };
     }
 
-    /// <summary>Releases a local master key provider.</summary>
-    public void Dispose() => (MasterKey as IDisposable)?.Dispose();
+    /// <summary>Releases a local master key provider (and cached branch keys).</summary>
+    public void Dispose()
+    {
+        (BranchKeys?.Root as IDisposable)?.Dispose();
+        (MasterKey as IDisposable)?.Dispose();
+    }
 }

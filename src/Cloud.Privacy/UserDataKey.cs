@@ -38,6 +38,9 @@ public sealed class UserDataKey
     /// <summary>The key version written into every ciphertext header.</summary>
     public int Version { get; }
 
+    /// <summary>HKDF-SHA256 of the key with <paramref name="info"/>: a sub-key that dies with this key.</summary>
+    internal void DerivePseudonymKey(ReadOnlySpan<byte> info, Span<byte> output) => HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, output, [], info);
+
     internal AesGcm Rent() => _pool.TryTake(out var aes) ? aes : new AesGcm(_key, FieldCiphertext.TagSize);
 
     internal void Return(AesGcm aes)
@@ -53,5 +56,5 @@ public sealed class UserDataKey
     }
 
     /// <summary>Never prints key material.</summary>
-    public override string ToString() => $"UserDataKey(user={UserId}, version={Version})";
+    public override string ToString() => $"UserDataKey({UserReference.For(UserId)}, version={Version})";
 }

@@ -56,12 +56,13 @@ public sealed class UserKeyRing
     /// <exception cref="MasterKeyException">Generating or unwrapping the key failed.</exception>
     public async ValueTask<UserDataKey> GetOrCreateKeyAsync(string userId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
+        CheckUserId(userId);
         if (Cache.TryGet(userId, out var cached))
         {
             return cached.Key ?? throw new UserForgottenException(userId, cached.ForgottenAt);
         }
 
+        long lookup = Cache.BeginLookup();
         var record = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
@@ -72,9 +73,9 @@ public sealed class UserKeyRing
                 record = await _store.TryCreateAsync(candidate, cancellationToken).ConfigureAwait(false);
                 if (ReferenceEquals(record, candidate))
                 {
-                    _logger.LogInformation("Created data key version {KeyVersion} for user {UserId}", InitialKeyVersion, userId);
+                    _logger.LogInformation("Created data key version {KeyVersion} for {UserRef}", InitialKeyVersion, UserReference.For(userId));
                     var created = new UserDataKey(userId, InitialKeyVersion, generated.Plaintext);
-                    Cache.SetKey(created);
+                    Cache.TrySetKey(created, lookup);
                     return created;
                 }
             }
@@ -84,8 +85,8 @@ public sealed class UserKeyRing
             }
         }
 
-        var lookup = await UnwrapAsync(record, cancellationToken).ConfigureAwait(false);
-        return lookup.Key ?? throw new UserForgottenException(userId, lookup.ForgottenAt);
+        var found = await UnwrapAsync(record, lookup, cancellationToken).ConfigureAwait(false);
+        return found.Key ?? throw new UserForgottenException(userId, found.ForgottenAt);
     }
 
     /// <summary>Finds the user's key for decryption; never creates one.</summary>
@@ -93,14 +94,15 @@ public sealed class UserKeyRing
     /// <exception cref="MasterKeyException">Unwrapping the key failed.</exception>
     public async ValueTask<KeyLookup> FindKeyAsync(string userId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
+        CheckUserId(userId);
         if (Cache.TryGet(userId, out var cached))
         {
             return cached.Key is { } key ? new KeyLookup(KeyStatus.Active, key, null) : new KeyLookup(KeyStatus.Forgotten, null, cached.ForgottenAt);
         }
 
+        long lookup = Cache.BeginLookup();
         var record = await _store.GetAsync(userId, cancellationToken).ConfigureAwait(false);
-        return record is null ? default : await UnwrapAsync(record, cancellationToken).ConfigureAwait(false);
+        return record is null ? default : await UnwrapAsync(record, lookup, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -110,16 +112,27 @@ public sealed class UserKeyRing
     /// <exception cref="KeyStoreException">The key store failed; the user is not yet forgotten — retry.</exception>
     public async Task<ForgetResult> ForgetAsync(string userId, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrEmpty(userId);
+        CheckUserId(userId);
         Cache.Invalidate(userId);
         var (outcome, at) = await _store.ForgetAsync(userId, _time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
-        // Overwrites any key a concurrent reader cached between the invalidation and the tombstone.
+        // Only now that the tombstone is durable: overwrites any key a concurrent lookup cached, and makes the cache
+        // refuse the key of every lookup that began earlier (it may have read the record before the tombstone).
         Cache.SetForgotten(userId, at);
-        _logger.LogInformation("Forgot user {UserId}: {Outcome}; other processes drop the key within {EraseLatency}", userId, outcome, EraseLatency);
+        _logger.LogInformation("Forgot {UserRef}: {Outcome}; other processes drop the key within {EraseLatency}", UserReference.For(userId), outcome, EraseLatency);
         return new ForgetResult(userId, outcome, at, EraseLatency);
     }
 
-    private async ValueTask<KeyLookup> UnwrapAsync(KeyRecord record, CancellationToken cancellationToken)
+    // A user id equal to a branch-key item's name would read — or forget — a branch key.
+    private static void CheckUserId(string userId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(userId);
+        if (BranchKeyNames.IsReserved(userId))
+        {
+            throw new InvalidPersonalDataException($"a user id must not start with '{BranchKeyNames.Prefix}' (reserved for branch keys)", null);
+        }
+    }
+
+    private async ValueTask<KeyLookup> UnwrapAsync(KeyRecord record, long lookupToken, CancellationToken cancellationToken)
     {
         if (record.Status == KeyStatus.Forgotten)
         {
@@ -131,7 +144,7 @@ public sealed class UserKeyRing
         try
         {
             var key = new UserDataKey(record.UserId, record.KeyVersion, plaintext);
-            Cache.SetKey(key);
+            Cache.TrySetKey(key, lookupToken);
             return new KeyLookup(KeyStatus.Active, key, null);
         }
         finally

@@ -126,6 +126,36 @@ public sealed class PrivacyTests(EmulatorFixture fixture) : IDisposable
         Assert.Equal(3, consumed.StdoutLines.Count);
     }
 
+    [Fact]
+    public async Task Keys_rotate_adds_branch_key_versions_and_hierarchical_data_stays_readable_across_a_rotation()
+    {
+        var stream = await _sandbox.CreateStreamAsync("cli-branch", 1);
+        var branch = "b" + Guid.NewGuid().ToString("N")[..8];
+        var masterKey = Path.Combine(_sandbox.Directory, "keys", "master.key");
+        string[] keyOptions = ["--master-key-file", masterKey, "--key-wrapping", "hierarchical", "--branch-key-id", branch];
+        var erin = "erin-" + Guid.NewGuid().ToString("N")[..8];
+        var frank = "frank-" + Guid.NewGuid().ToString("N")[..8];
+
+        var first = await _sandbox.OnEmulatorsWithInputAsync(JsonSerializer.Serialize(new { userId = erin, email = "erin@example.com" }) + "\n",
+            ["produce", stream, "--user-field", "userId", "--encrypt-fields", "email", .. keyOptions]);
+        CliAssert.Succeeded(first);
+
+        var rotated = await _sandbox.OnEmulatorsAsync(["keys", "rotate", "--json", .. keyOptions]);
+        CliAssert.Succeeded(rotated);
+        Assert.Equal(branch, rotated.Json().GetProperty("branchKeyId").GetString());
+        Assert.Equal(1, rotated.Json().GetProperty("previousVersion").GetInt32());
+        Assert.Equal(2, rotated.Json().GetProperty("activeVersion").GetInt32());
+
+        var second = await _sandbox.OnEmulatorsWithInputAsync(JsonSerializer.Serialize(new { userId = frank, email = "frank@example.com" }) + "\n",
+            ["produce", stream, "--user-field", "userId", "--encrypt-fields", "email", .. keyOptions]);
+        CliAssert.Succeeded(second);
+
+        var consumed = await _sandbox.OnEmulatorsAsync(["consume", stream, "--max", "2", .. keyOptions]);
+        CliAssert.Succeeded(consumed);
+        var emails = Data(consumed).Select(d => JsonNode.Parse(d)!["email"]!.GetValue<string>()).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["erin@example.com", "frank@example.com"], emails);
+    }
+
     private static List<string> Data(CliResult result) =>
         result.JsonLines().Select(r => Encoding.UTF8.GetString(r.GetProperty("data").GetBytesFromBase64())).ToList();
 

@@ -123,3 +123,35 @@ public class DynamoDbKeyStoreTests(DynaliteFixture fixture) : IClassFixture<Dyna
         Assert.Contains("ResourceNotFoundException", ex.Message, StringComparison.Ordinal);
     }
 }
+
+public class DynamoDbBranchKeyStoreTests(DynaliteFixture dynalite) : IClassFixture<DynaliteFixture>
+{
+    [Fact]
+    public async Task Branch_keys_live_in_the_key_table_beside_user_keys_and_rotate_conditionally()
+    {
+        var users = await dynalite.NewStoreAsync();
+        var branches = new DynamoDbBranchKeyStore(dynalite.Client, users.TableName);
+        using var local = new LocalMasterKeyProvider(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        var options = new PrivacyOptions { KeyWrapping = KeyWrapping.Hierarchical, KeyTableName = users.TableName };
+        using var rt = PrivacyRuntime.Create(options, users, local, branchKeys: branches);
+
+        Assert.Null(await branches.GetActiveAsync("default", default));
+        await rt.KeyRing.GetOrCreateKeyAsync("u-1", default);
+        var v1 = await branches.GetActiveAsync("default", default);
+        Assert.Equal(1, v1!.Version);
+        Assert.Equal(local.MasterKeyId, v1.MasterKeyId);
+
+        Assert.Equal(new BranchKeyRotation("default", 1, 2), await rt.BranchKeys!.RotateAsync());
+        Assert.Equal(2, (await branches.GetActiveAsync("default", default))!.Version);
+        Assert.NotNull(await branches.GetVersionAsync("default", 1, default));
+
+        // A stale rotation (expects version 1 active) loses and gets the winner back.
+        var stale = new BranchKeyRecord("default", 2, new byte[61], local.MasterKeyId, DateTimeOffset.UnixEpoch);
+        Assert.Equal(2, (await branches.TryActivateAsync(stale with { Version = 3 }, 1, default)).Version);
+
+        // A fresh process reads u-1's key through branch version 1, and the user key table item is an ordinary one.
+        using var fresh = PrivacyRuntime.Create(options, users, local, branchKeys: branches);
+        Assert.NotNull((await fresh.KeyRing.FindKeyAsync("u-1", default)).Key);
+        Assert.Equal("branch:default", (await users.GetAsync("u-1", default))!.MasterKeyId);
+    }
+}

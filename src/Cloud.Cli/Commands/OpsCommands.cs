@@ -19,6 +19,7 @@ public static class OpsCommands
     {
         var user = new Argument<string>("USER") { Description = "User id whose data key is destroyed" };
         var command = new Command("forget", "Crypto-shred a user: destroy their data key and leave a tombstone (GDPR right to be forgotten)") { user };
+        ForgetVerify.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var userId = parse.GetRequiredValue(user);
@@ -30,6 +31,11 @@ public static class OpsCommands
             using var connection = await CloudConnection.FromAsync(parse, ct).ConfigureAwait(false);
             using var privacy = await PrivacyFactory.CreateAsync(parse, connection, null, null, ct).ConfigureAwait(false);
             var result = await privacy.Shredder.ForgetAsync(userId, ct).ConfigureAwait(false);
+            if (parse.GetValue(ForgetVerify.Verify))
+            {
+                return await ForgetVerify.RunAsync(parse, console, connection, privacy, userId, ct).ConfigureAwait(false);
+            }
+
             if (parse.GetValue(GlobalOptions.Json))
             {
                 console.WriteJsonLine(w =>

@@ -67,6 +67,9 @@ public static class PipelineCommand
     /// <summary>The dashboard's records/s in and out are averages over this much of the recent run.</summary>
     private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(5);
 
+    /// <summary>The per-user aggregates table (keyed by pseudonym), next to the per-page <c>cloud-aggregates</c>.</summary>
+    public const string UserAggregatesTable = "cloud-aggregates-users";
+
     /// <summary>Every problem with the settings in one usage error (exit code 2).</summary>
     private static void Validate(Settings settings)
     {
@@ -224,8 +227,12 @@ public static class PipelineCommand
             TopKField = settings.Kind == EventKind.Clickstream ? "country" : "weather",
             TopKSize = 3,
         };
-        using var privacy = await PrivacyFactory.CreateAsync(parse, connection, "userId", ["name", "email", "ip"], ct).ConfigureAwait(false);
+        // Pseudonymous identifiers: records, partition keys and the per-user aggregates carry a pseudonym that dies with
+        // the user's key (docs/privacy.md); the clear user id travels only encrypted.
+        using var privacy = await PrivacyFactory.CreateAsync(parse, connection, "userId", ["name", "email", "ip"], ct, pseudonymize: true).ConfigureAwait(false);
         await using var aggregatorHandle = new AsyncDisposer(await OpsCommands.CreateHandlerAsync("aggregator", parse, connection, ct, aggregatorConfig).ConfigureAwait(false));
+        var userAggregatorConfig = aggregatorConfig with { TableName = UserAggregatesTable, KeyField = "userId" };
+        await using var userAggregatorHandle = new AsyncDisposer(await OpsCommands.CreateHandlerAsync("aggregator", parse, connection, ct, userAggregatorConfig).ConfigureAwait(false));
 
         // 4. The local event-source mapping with the Aggregator, checkpoints in DynamoDB.
         var failures = new InMemoryOnFailureDestination();
@@ -250,6 +257,24 @@ public static class PipelineCommand
         await checkpoints.EnsureTableAsync(ct).ConfigureAwait(false);
         await using var runner = new LocalEventSourceMapping(esmOptions, kinesis, aggregatorHandle.Handle.Invoke, checkpoints);
         await runner.StartAsync(ct).ConfigureAwait(false);
+
+        // A second mapping on the same stream feeds the per-user aggregates (keyed by pseudonym) next to the per-page ones.
+        var userEsmOptions = new EventSourceMappingOptions
+        {
+            StreamName = settings.Stream,
+            MappingId = EventSourceMappingOptions.DefaultMappingId(settings.Stream) + "-users",
+            // The same event-source settings as the per-page mapping (cdk.json, then flags).
+            BatchSize = esmOptions.BatchSize,
+            MaximumBatchingWindowInSeconds = esmOptions.MaximumBatchingWindowInSeconds,
+            TumblingWindowInSeconds = esmOptions.TumblingWindowInSeconds,
+            BisectBatchOnFunctionError = esmOptions.BisectBatchOnFunctionError,
+            MaximumRetryAttempts = esmOptions.MaximumRetryAttempts,
+            OnFailureDestination = failures,
+            Region = connection.Region,
+        };
+        userEsmOptions.FunctionResponseTypes.Add(EventSourceMappingOptions.ReportBatchItemFailures);
+        await using var userRunner = new LocalEventSourceMapping(userEsmOptions, kinesis, userAggregatorHandle.Handle.Invoke, checkpoints);
+        await userRunner.StartAsync(ct).ConfigureAwait(false);
 
         // 5. Generator → field encryption → producer, at the chosen rate.
         var state = new DashboardState(settings) { Schema = await SchemaRecords.PipelineSchema.RegisterAsync(parse, connection.DynamoDb, settings.Kind, ct).ConfigureAwait(false) };
@@ -298,6 +323,7 @@ public static class PipelineCommand
             if (settings.ForgetDemo && !forgotten && settings.Duration is { } total && elapsed.TotalSeconds >= total / 2)
             {
                 forgotten = true;
+                state.ForgottenPseudonym = await privacy.Identity!.FindPseudonymAsync(demoUser, CancellationToken.None).ConfigureAwait(false);
                 var result = await privacy.Shredder.ForgetAsync(demoUser, CancellationToken.None).ConfigureAwait(false);
                 state.ForgetNote = $"forgot {demoUser} at {elapsed.TotalSeconds:0}s ({result.Outcome})";
             }
@@ -342,12 +368,15 @@ public static class PipelineCommand
         await produceTask.ConfigureAwait(false);
         await producer.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         var drainUntil = Stopwatch.StartNew();
-        while (drainUntil.Elapsed < TimeSpan.FromSeconds(20) && runner.GetLag().Any(l => (l.RecordsBehind ?? 0) > 0 || (l.MillisBehindLatest ?? 0) > 0))
+        while (drainUntil.Elapsed < TimeSpan.FromSeconds(20) && runner.GetLag().Concat(userRunner.GetLag()).Any(l => (l.RecordsBehind ?? 0) > 0 || (l.MillisBehindLatest ?? 0) > 0))
         {
             await Task.Delay(500, CancellationToken.None).ConfigureAwait(false);
         }
 
         await runner.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        await userRunner.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        var perUser = await PerUserRowsAsync(connection, state.ForgottenPseudonym, CancellationToken.None).ConfigureAwait(false);
+        var forgottenLinkable = state.ForgetNote is not null && await privacy.Identity!.FindPseudonymAsync(demoUser, CancellationToken.None).ConfigureAwait(false) is not null;
         await TickAsync().ConfigureAwait(false);
         if (json)
         {
@@ -373,9 +402,16 @@ public static class PipelineCommand
                 }
 
                 w.WriteEndObject();
+                w.WriteString("perUserTable", UserAggregatesTable);
+                w.WriteNumber("perUserRows", perUser.Rows);
                 if (state.ForgetNote is not null)
                 {
                     w.WriteString("forget", state.ForgetNote);
+                    w.WriteString("forgottenUser", demoUser);
+                    w.WriteString("forgottenUserPseudonym", state.ForgottenPseudonym);
+                    w.WriteNumber("forgottenUserPerUserRows", perUser.RowsOfPseudonym);
+                    // The rows stay (counts) but nothing links them to the user any more: the pseudonym cannot be recomputed.
+                    w.WriteBoolean("forgottenUserLinkable", forgottenLinkable);
                     w.WriteString("demoRecordAfterForget", state.DemoRecord);
                 }
 
@@ -433,8 +469,8 @@ public static class PipelineCommand
                     continue;
                 }
 
-                // No partition key: the producer spreads records evenly over the shards with explicit hash keys.
-                var send = producer.SendAsync(state.Schema is null ? protectedData.Json : state.Schema.Encode(protectedData.Json), partitionKey: null, cancellationToken: CancellationToken.None);
+                // The pseudonym is the partition key: each user's records stay in order on one shard while their key lives.
+                var send = producer.SendAsync(state.Schema is null ? protectedData.Json : state.Schema.Encode(protectedData.Json), partitionKey: protectedData.UserId, cancellationToken: CancellationToken.None);
                 Interlocked.Increment(ref state.Sent);
                 pending.Add(Track(send, state, e.UserId == demoUser));
                 if (pending.Count > 10_000)
@@ -493,6 +529,25 @@ public static class PipelineCommand
         }
 
         return state.DemoRecord;
+    }
+
+    private static async Task<(long Rows, long RowsOfPseudonym)> PerUserRowsAsync(CloudConnection connection, string? pseudonym, CancellationToken ct)
+    {
+        long rows = 0, mine = 0;
+        Dictionary<string, AttributeValue>? start = null;
+        do
+        {
+            var page = await connection.DynamoDb.ScanAsync(new ScanRequest { TableName = UserAggregatesTable, ProjectionExpression = "pk", ExclusiveStartKey = start }, ct).ConfigureAwait(false);
+            foreach (var item in page.Items ?? [])
+            {
+                rows++;
+                mine += pseudonym is not null && item["pk"].S == pseudonym ? 1 : 0;
+            }
+
+            start = page.LastEvaluatedKey is { Count: > 0 } next ? next : null;
+        }
+        while (start is not null);
+        return (rows, mine);
     }
 
     private static async Task<IReadOnlyList<(string Window, string Key, long Count)>> LatestAggregatesAsync(CloudConnection connection, string table, CancellationToken ct)
@@ -574,6 +629,7 @@ public static class PipelineCommand
         public string? ForgetNote;
         public string? DemoRecord;
         public SchemaRecords.PipelineSchema? Schema;
+        public string? ForgottenPseudonym;
         public (string? ShardId, string Sequence, long Sub)? DemoPosition;
 
         public ConcurrentDictionary<string, long> PerShard { get; } = new(StringComparer.Ordinal);

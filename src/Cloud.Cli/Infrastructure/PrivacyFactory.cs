@@ -16,11 +16,21 @@ public static class PrivacyFactory
     /// <summary>Local master key file.</summary>
     public static readonly Option<string?> MasterKeyFile = new("--master-key-file") { Description = "Local master key file (created if missing in local mode; never commit it)", Recursive = true };
 
+    /// <summary>How user keys are wrapped: directly by the master key, or by a branch key (hierarchical).</summary>
+    public static readonly Option<KeyWrapping> KeyWrappingOption = new("--key-wrapping") { Description = "direct (a master-key call per new user and cache miss) or hierarchical (branch keys in the key table)", Recursive = true, DefaultValueFactory = _ => KeyWrapping.Direct };
+
+    /// <summary>Branch key id for hierarchical wrapping.</summary>
+    public static readonly Option<string> BranchKeyIdOption = new("--branch-key-id") { Description = "Branch key that wraps new user keys (hierarchical mode)", Recursive = true, DefaultValueFactory = _ => "default" };
+
+    /// <summary>Pseudonymous identifiers (the mode <c>cloud pipeline</c> writes in); forget, produce and consume must use the writers' mode.</summary>
+    public static readonly Option<bool> PseudonymizeOption = new("--pseudonymize") { Description = "Pseudonymous identifiers: records carry a pseudonym that dies with the user's key (cloud pipeline writes this way)", Recursive = true };
+
     /// <summary>The default local master key file, next to the local stack's state.</summary>
     public static string DefaultMasterKeyFile => Path.Combine(Path.GetDirectoryName(LocalStack.StateFile)!, "privacy", "master.key");
 
     /// <summary>Creates the runtime and makes sure its key table exists.</summary>
-    public static async Task<PrivacyRuntime> CreateAsync(ParseResult parse, CloudConnection connection, string? userIdField, IEnumerable<string>? fields, CancellationToken ct)
+    public static async Task<PrivacyRuntime> CreateAsync(ParseResult parse, CloudConnection connection, string? userIdField, IEnumerable<string>? fields, CancellationToken ct,
+        KeyWrapping? wrapping = null, bool pseudonymize = false)
     {
         var kmsKey = parse.GetValue(KmsKeyId);
         var kmsEndpoint = parse.GetValue(KmsEndpoint);
@@ -41,10 +51,13 @@ public static class PrivacyFactory
             KmsKeyId = kmsKey,
             LocalKeyFile = parse.GetValue(MasterKeyFile) ?? DefaultMasterKeyFile,
             CreateLocalKeyFileIfMissing = connection.IsLocal,
+            KeyWrapping = wrapping ?? parse.GetValue(KeyWrappingOption),
+            BranchKeyId = parse.GetValue(BranchKeyIdOption) ?? "default",
             PersonalData = new PersonalDataOptions
             {
                 UserIdField = userIdField ?? "userId",
                 Fields = fields?.ToList() ?? ["email", "name", "ip", "address"],
+                Pseudonymize = pseudonymize || parse.GetValue(PseudonymizeOption),
             },
         };
         if (options.MasterKeySource == MasterKeySource.LocalFile)

@@ -9,7 +9,7 @@ namespace Cloud.Consumer.Schemas;
 /// Other records pass through untouched, so plain JSON and GSR records can share a stream. An unknown version id, a
 /// bad header or bytes that do not match the schema throw a typed <see cref="SchemaException"/> or
 /// <see cref="GsrFormatException"/>, which fails that record only (stage <see cref="RecordFailureStage.Transform"/>).
-/// Put it before stages that read JSON (for example <see cref="Privacy.DecryptingTransform"/>).
+/// Put it before stages that read JSON (for example <c>Cloud.Privacy.Streaming.DecryptingTransform</c>).
 /// </summary>
 public sealed class GsrDecodingTransform : IUserRecordTransform
 {

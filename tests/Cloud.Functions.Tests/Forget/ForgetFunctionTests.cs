@@ -52,6 +52,27 @@ public class ForgetFunctionTests
         Assert.Contains("AlreadyForgotten", lines[2], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Log_lines_never_carry_the_user_id_in_clear()
+    {
+        var (fn, ring, log) = Create();
+        await ring.GetOrCreateKeyAsync("alice-7731", default);
+        await fn.HandleAsync(Event(("1", """{"userId":"alice-7731"}"""), ("2", """{"userId":"bob-5512"}""")), default);
+        var (failing, _, failLog) = Create(new FailingStore());
+        await failing.HandleAsync(Event(("3", """{"userId":"carol-0042"}""")), default);
+
+        var text = log.ToString() + failLog.ToString();
+        Assert.Equal(3, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        foreach (var id in new[] { "alice-7731", "bob-5512", "carol-0042" })
+        {
+            Assert.DoesNotContain(id, text, StringComparison.Ordinal);
+        }
+
+        // The lines still let an operator correlate them: a per-process reference, the same for the same user.
+        Assert.Contains($"\"userRef\":\"{UserReference.For("alice-7731")}\"", text, StringComparison.Ordinal);
+        Assert.Contains(UserReference.For("carol-0042"), text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("""{"user":"u-1"}""")]
     [InlineData("""{"userId":""}""")]
@@ -67,6 +88,7 @@ public class ForgetFunctionTests
         Assert.True((await ring.FindKeyAsync("u-9", default)).IsForgotten);
         Assert.Contains("invalid forget request", log.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("yesterday", log.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("u-9", log.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

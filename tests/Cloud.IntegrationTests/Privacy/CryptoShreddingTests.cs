@@ -7,17 +7,16 @@ using Amazon.Kinesis;
 using Amazon.Kinesis.Model;
 using Cloud.Consumer;
 using Cloud.Consumer.Events;
-using Cloud.Consumer.Privacy;
 using Cloud.Functions.Aggregator;
 using Cloud.Functions.Forget;
 using Cloud.IntegrationTests.EventSourceMapping;
 using Cloud.Kinesis;
 using Cloud.Privacy;
 using Cloud.Producer;
-using Cloud.Producer.Privacy;
 using Cloud.Records;
 using Cloud.Testing;
 using Microsoft.Extensions.Time.Testing;
+using Cloud.Privacy.Streaming;
 
 namespace Cloud.IntegrationTests.Privacy;
 
@@ -288,8 +287,28 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
     }
 
     [Fact]
-    public async Task Forgotten_user_leaves_no_plaintext_in_the_aggregates_table_the_on_failure_destination_checkpoints_or_logs_of_the_runner_and_Aggregator()
+    public async Task After_a_forget_nothing_in_the_aggregates_table_on_failure_destination_checkpoints_window_states_key_table_or_logs_is_linked_to_the_user()
     {
+        // Every measurement of every meter (producer, consumer, runner), with its tags.
+        var metrics = new ConcurrentQueue<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) => l.EnableMeasurementEvents(instrument);
+        void Record<T>(System.Diagnostics.Metrics.Instrument i, T v, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var text = new StringBuilder(i.Meter.Name).Append('/').Append(i.Name).Append('=').Append(v);
+            foreach (var tag in tags)
+            {
+                text.Append(' ').Append(tag.Key).Append('=').Append(tag.Value);
+            }
+
+            metrics.Enqueue(text.ToString());
+        }
+
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+
         using var s = new RunnerTestSupport(fixture);
         var stream = await s.CreateStreamAsync("pii-pipe", 2);
         var control = await s.CreateStreamAsync("forget", 1);
@@ -297,13 +316,17 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         await store.EnsureTableAsync();
         using var master = new LocalMasterKeyProvider(RandomNumberGenerator.GetBytes(32));
         var logs = new CapturingLoggerFactory();
-        var options = new PrivacyOptions { KeyTableName = store.TableName, KeyCacheTtl = Ttl };
+        // Pseudonymous identifiers: records, partition keys and per-user aggregate keys carry a pseudonym that dies with
+        // the user's key; the key table is keyed by a keyed hash.
+        var options = new PrivacyOptions { KeyTableName = store.TableName, KeyCacheTtl = Ttl, PersonalData = new PersonalDataOptions { Pseudonymize = true } };
+        var branches = new DynamoDbBranchKeyStore(s.Dynamo, store.TableName);
+        var pseudonyms = new DynamoDbPseudonymStore(s.Dynamo, store.TableName);
         var producerTime = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var producerSide = PrivacyRuntime.Create(options, store, master, producerTime, logs);
-        using var forgetter = PrivacyRuntime.Create(options, store, master, TimeProvider.System, logs);
+        using var producerSide = PrivacyRuntime.Create(options, store, master, producerTime, logs, branches, pseudonyms);
+        using var forgetter = PrivacyRuntime.Create(options, store, master, TimeProvider.System, logs, branches, pseudonyms);
 
-        // The consumer: the runner with tumbling windows and the real Aggregator (key userId, pseudonymous and in the clear;
-        // only non-personal fields aggregated), as `cloud pipeline` runs it. Its logs and every window state it returns are kept.
+        // The consumer: the runner with tumbling windows and the real Aggregator (key userId — now the pseudonym; only
+        // non-personal fields aggregated), as `cloud pipeline` runs it. Its logs and every window state it returns are kept.
         await using var pipeline = await AggregatorPipeline.CreateAsync(s, stream,
             new AggregatorConfig { KeyField = "userId", SumFields = ["n"], TopKField = "page", TopKSize = 5 }, windowSeconds: 2, batchSize: 10, logs, recordResponses: true);
 
@@ -339,9 +362,13 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         var poisonJson = Event(7, 99).Replace("\"n\":99", "\"n\":\"99\"", StringComparison.Ordinal);
         var poisonData = await producerSide.Protector.EncryptAsync(Encoding.UTF8.GetBytes(poisonJson), stream);
         Assert.Equal(ProtectStatus.Encrypted, poisonData.Status);
-        var poison = await s.Kinesis.PutRecordAsync(new PutRecordRequest { StreamName = stream, PartitionKey = Forgotten, Data = Stream(poisonData.Json) });
+        var forgottenPseudonym = poisonData.UserId!;
+        Assert.StartsWith(PseudonymousIdentity.PseudonymPrefix, forgottenPseudonym, StringComparison.Ordinal);
+        var forgottenKeyId = await forgetter.Identity!.KeyIdOfAsync(Forgotten, default);
+        var poison = await s.Kinesis.PutRecordAsync(new PutRecordRequest { StreamName = stream, PartitionKey = forgottenPseudonym, Data = Stream(poisonData.Json) });
 
         // 2. Forget through the control stream and the Forget function; the producer's cached key expires after the TTL.
+        //    (The request itself names the user: the control stream is the one place that holds the id, until its retention.)
         await s.Kinesis.PutRecordAsync(new PutRecordRequest
         {
             StreamName = control,
@@ -378,15 +405,32 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         AssertNoPlaintext("the deaggregated stream", Encoding.UTF8.GetString(records
             .SelectMany(r => RecordDecoder.Default.Decode(r.Record.Data.ToArray(), r.Record.PartitionKey).SelectMany(u => u.Data.ToArray())).ToArray()));
 
-        // The aggregates table: every attribute of every item. The forgotten user's (pseudonymous) aggregates are there,
-        // built from the records written before the forget — counts, not personal data.
+        // Linked to the user = their clear id, or anything computable from it: the key id only in its tombstone row, and
+        // the pseudonym — which nobody can compute from the user id any more (checked below).
+        void AssertNotLinked(string where, string text)
+        {
+            Assert.False(text.Contains($"\"{Forgotten}\"", StringComparison.Ordinal) || text.Contains($"={Forgotten} ", StringComparison.Ordinal)
+                || text.Contains(Forgotten + "\n", StringComparison.Ordinal) || text.Contains(Forgotten + " ", StringComparison.Ordinal), $"{where} holds the user id");
+            Assert.False(text.Contains(forgottenKeyId, StringComparison.Ordinal), $"{where} holds the user's key id");
+        }
+
+        // A fresh process (not disposed: disposing a runtime disposes the master key it was given, shared here).
+        var fresh = PrivacyRuntime.Create(options, store, master, TimeProvider.System, null, branches, pseudonyms);
+        Assert.Null(await fresh.Identity!.FindPseudonymAsync(Forgotten, default));
+        Assert.True(await fresh.Shredder.IsForgottenAsync(Forgotten));
+
+        // The aggregates table: every attribute of every item. No row is keyed by the user id; the forgotten user's rows
+        // (written before the forget) are keyed by a pseudonym that no longer leads anywhere — counts, not personal data.
         var aggregates = await ScanTableAsync(s.Dynamo, pipeline.AggregatesTableName);
-        Assert.Contains($"pk={Forgotten} ", aggregates.Text, StringComparison.Ordinal); // the scan does see keys and nested top-K values
+        Assert.DoesNotContain($"pk={Forgotten} ", aggregates.Text, StringComparison.Ordinal);
+        Assert.Contains($"pk={forgottenPseudonym} ", aggregates.Text, StringComparison.Ordinal); // the scan does see keys and nested top-K values
         Assert.Contains("/products/0:", aggregates.Text, StringComparison.Ordinal);
         AssertNoPlaintext("the aggregates table", aggregates.Text);
+        AssertNotLinked("the aggregates table", aggregates.Text);
         var results = await AggregatesTable.ScanAsync(s.Dynamo, pipeline.AggregatesTableName);
         Assert.Equal(Users, results.Select(r => r.Key).Distinct().Count());
-        Assert.Equal(EventsPerUser / 2, results.Where(r => r.Key == Forgotten).Sum(r => r.Count));
+        Assert.All(results, r => Assert.StartsWith(PseudonymousIdentity.PseudonymPrefix, r.Key, StringComparison.Ordinal));
+        Assert.Equal(EventsPerUser / 2, results.Where(r => r.Key == forgottenPseudonym).Sum(r => r.Count));
         Assert.Equal((Users * EventsPerUser) - (EventsPerUser - (EventsPerUser / 2)), results.Sum(r => r.Count));
 
         // The on-failure destination: every attribute of every item; it names the poison record, and holds no record data.
@@ -394,6 +438,7 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         Assert.NotEqual(0, failures.Items);
         Assert.Contains(poison.SequenceNumber, failures.Text, StringComparison.Ordinal);
         AssertNoPlaintext("the on-failure destination", failures.Text);
+        AssertNotLinked("the on-failure destination", failures.Text);
         var stored = await pipeline.Failures.ReadAllAsync(pipeline.Mapping.StreamArn!);
         Assert.All(stored, f => Assert.Equal((poison.ShardId, poison.SequenceNumber, 1), (f.KinesisBatchInfo.ShardId, f.KinesisBatchInfo.StartSequenceNumber, f.KinesisBatchInfo.BatchSize)));
         Assert.DoesNotContain(Convert.ToBase64String(poisonData.Json.Span), failures.Text, StringComparison.Ordinal);
@@ -403,22 +448,66 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         var checkpointTable = await ScanTableAsync(s.Dynamo, pipeline.Options.CheckpointTableName);
         Assert.Contains(pipeline.Options.EffectiveMappingId, checkpointTable.Text, StringComparison.Ordinal);
         AssertNoPlaintext("the checkpoint table", checkpointTable.Text);
+        AssertNotLinked("the checkpoint table", checkpointTable.Text);
         AssertNoPlaintext("the checkpoints", string.Join("\n", (await pipeline.Checkpoints.LoadAsync(pipeline.Options.EffectiveMappingId)).Values.Select(c => c.WindowState)));
-        Assert.Contains(pipeline.Responses, r => r.Contains(Forgotten, StringComparison.Ordinal)); // states do carry the (pseudonymous) keys
+        Assert.Contains(pipeline.Responses, r => r.Contains(forgottenPseudonym, StringComparison.Ordinal)); // states do carry the keys: pseudonyms
         AssertNoPlaintext("the window states", string.Join("\n", pipeline.Responses));
+        AssertNotLinked("the window states", string.Join("\n", pipeline.Responses));
+        AssertNotLinked("the stream", Encoding.UTF8.GetString(records.SelectMany(r => r.Record.Data.ToArray()).ToArray()) + "\n" + string.Join("\n", records.Select(r => r.Record.PartitionKey)));
 
-        // The key table: a tombstone without key material.
+        // The key table: no item names the user; their key row is a tombstone keyed by the keyed hash (the one exception),
+        // without key material; their pseudonym entry is a tombstone that no longer names the key row.
         var keys = await s.Dynamo.ScanAsync(new ScanRequest { TableName = store.TableName, ConsistentRead = true });
-        var tomb = Assert.Single(keys.Items, i => i["userId"].S == Forgotten);
+        Assert.DoesNotContain(keys.Items, i => i["userId"].S == Forgotten);
+        var tomb = Assert.Single(keys.Items, i => i["userId"].S == forgottenKeyId);
         Assert.Equal(("Forgotten", false), (tomb["status"].S, tomb.ContainsKey("wrappedKey")));
+        var entry = Assert.Single(keys.Items, i => i["userId"].S == forgottenPseudonym);
+        Assert.Equal(("Forgotten", false), (entry["status"].S, entry.ContainsKey("keyId")));
+        var keyTable = await ScanTableAsync(s.Dynamo, store.TableName);
+        AssertNotLinked("the key table (but the tombstone row)", keyTable.Text.Replace($"userId={forgottenKeyId} ", "", StringComparison.Ordinal));
 
         // The logs of every component: runner, Aggregator, privacy runtimes, Forget function. They did log the poison record
-        // (by sequence number) and the forget (by user id).
+        // (by sequence number) and the forget (by a per-process reference, never the user id).
         var allLogs = string.Join("\n", logs.Messages) + "\n" + forgetLog;
         Assert.Contains(logs.Messages, m => m.StartsWith("Cloud.EventSourceMapping Error", StringComparison.Ordinal) && m.Contains(poison.SequenceNumber, StringComparison.Ordinal));
         Assert.Contains(logs.Messages, m => m.StartsWith("Cloud.Functions.Aggregator Warning", StringComparison.Ordinal) && m.Contains(poison.SequenceNumber, StringComparison.Ordinal));
         Assert.Contains("KeyDestroyed", forgetLog.ToString(), StringComparison.Ordinal);
         AssertNoPlaintext("the logs", allLogs);
+        AssertNotLinked("the logs", allLogs);
+        listener.RecordObservableInstruments();
+        var allMetrics = string.Join("\n", metrics);
+        Assert.NotEmpty(metrics);
+        AssertNoPlaintext("the metrics", allMetrics);
+        AssertNotLinked("the metrics", allMetrics);
+
+        // The erasure report (the API behind 'cloud forget USER --verify'): the same sources, scanned for the user id,
+        // the pseudonym recorded before the forget, the key id outside its tombstone and the user's known values.
+        using var awsKinesis = new Amazon.Kinesis.AmazonKinesisClient(fixture.Credentials, new Amazon.Kinesis.AmazonKinesisConfig { ServiceURL = fixture.KinesisEndpoint.ToString(), AuthenticationRegion = fixture.Region });
+        var windowStates = (await pipeline.Checkpoints.LoadAsync(pipeline.Options.EffectiveMappingId)).Values.Select(c => c.WindowState ?? "").ToList();
+        IErasureSource[] sources =
+        [
+            new KinesisStreamSource(awsKinesis, stream),
+            new DynamoDbTableSource(s.Dynamo, pipeline.AggregatesTableName, "aggregates"),
+            new DynamoDbTableSource(s.Dynamo, pipeline.Failures.TableName, "on-failure"),
+            new DynamoDbTableSource(s.Dynamo, pipeline.Options.CheckpointTableName, "checkpoints"),
+            new TextSource("window states", "window-states", _ => Task.FromResult<IReadOnlyList<string>>([.. windowStates, .. pipeline.Responses])),
+            new DynamoDbTableSource(s.Dynamo, store.TableName, "key table", skipKey: forgottenKeyId),
+        ];
+        var verifier = new ErasureVerifier(fresh);
+        var report = await verifier.VerifyAsync(Forgotten, Secrets(7), knownPseudonym: null, sources);
+        Assert.True(report.NothingLinked, string.Join("; ", report.Sources.Select(r => $"{r.Name}: {r.Matches} ({string.Join(",", r.MatchedLabels)})")));
+        Assert.Equal(KeyStatus.Forgotten, report.KeyStatus);
+        Assert.NotNull(report.KeyDestroyedAt);
+        Assert.All(report.Sources, r => Assert.True(r.ItemsScanned > 0, r.Name));
+
+        // With the pseudonym recorded before the forget, the report finds the (anonymous) per-user rows it keys — and for
+        // a user who was not forgotten it finds their key alive and their pseudonym everywhere: the scan can fail.
+        var withPseudonym = await verifier.VerifyAsync(Forgotten, [], forgottenPseudonym, sources);
+        Assert.Contains(withPseudonym.Sources, r => r.Kind == "aggregates" && r.MatchedLabels.Contains("pseudonym"));
+        var alive = await verifier.VerifyAsync("user-3", Secrets(3), null, sources);
+        Assert.False(alive.NothingLinked);
+        Assert.Equal(KeyStatus.Active, alive.KeyStatus);
+        Assert.Contains(alive.Sources, r => r.Kind == "stream" && r.MatchedLabels.Contains("pseudonym"));
     }
 
     /// <summary>Every attribute name and value of every item of a table (binary values as their bytes read as UTF-8).</summary>

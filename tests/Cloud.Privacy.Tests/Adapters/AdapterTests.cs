@@ -2,9 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Cloud.Consumer;
 using Cloud.Consumer.Events;
-using Cloud.Consumer.Privacy;
 using Cloud.Producer;
-using Cloud.Producer.Privacy;
+using Cloud.Privacy.Streaming;
 
 namespace Cloud.Privacy.Tests.Adapters;
 
@@ -48,6 +47,24 @@ public class EncryptingProducerTests
         Assert.Null(r.Send);
         Assert.Null(await p2.EnqueueAsync(Encoding.UTF8.GetBytes(Json)));
         Assert.Empty(inner.Sent);
+    }
+
+    [Fact]
+    public async Task As_a_producer_transform_it_encrypts_and_a_dropped_forgotten_user_reaches_nothing()
+    {
+        using var rt = Runtime(ForgottenUserPolicy.Drop);
+        var inner = new CapturingProducer();
+        await using var producer = new TransformingProducer(inner, [new EncryptingTransform(rt.Protector, "clicks")]);
+        await producer.SendAsync(Encoding.UTF8.GetBytes(Json));
+        var (data, key) = Assert.Single(inner.Sent);
+        Assert.Equal("u-1", key);
+        Assert.Equal(Json, Encoding.UTF8.GetString((await rt.Protector.DecryptAsync(data, "clicks")).Json.Span));
+
+        await rt.Shredder.ForgetAsync("u-1");
+        Assert.Null(await producer.TrySendAsync(Encoding.UTF8.GetBytes(Json)));
+        var ex = await Assert.ThrowsAsync<RecordDroppedException>(() => producer.SendAsync(Encoding.UTF8.GetBytes(Json)).AsTask());
+        Assert.Equal(nameof(EncryptingTransform), ex.Transform);
+        Assert.Single(inner.Sent);
     }
 
     internal static PrivacyRuntime Runtime(ForgottenUserPolicy policy) =>

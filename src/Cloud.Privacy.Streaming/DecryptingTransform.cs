@@ -1,6 +1,6 @@
-using Cloud.Privacy;
+using Cloud.Consumer;
 
-namespace Cloud.Consumer.Privacy;
+namespace Cloud.Privacy.Streaming;
 
 /// <summary>
 /// <see cref="IUserRecordTransform"/> that decrypts personal fields (<see cref="PersonalDataProtector.DecryptAsync"/>)
@@ -16,7 +16,10 @@ public sealed class DecryptingTransform : IUserRecordTransform
 
     /// <summary>Creates the stage.</summary>
     /// <param name="protector">The protector (its key ring's cache is shared by every record).</param>
-    /// <param name="streamName">Stream name bound into the ciphertexts; null: taken from each record's <c>eventSourceARN</c>.</param>
+    /// <param name="streamName">
+    /// Stream the records are read from; null: taken from each record's <c>eventSourceARN</c>. Used as the bound
+    /// context unless the protector's <see cref="PersonalDataOptions.DataSet"/> is set.
+    /// </param>
     public DecryptingTransform(PersonalDataProtector protector, string? streamName = null)
     {
         ArgumentNullException.ThrowIfNull(protector);
@@ -33,7 +36,7 @@ public sealed class DecryptingTransform : IUserRecordTransform
             return record;
         }
 
-        var stream = _streamName ?? StreamNameFromArn(record.Parent.EventSourceArn)
+        var stream = _streamName ?? StreamNameFromArn(record.Parent.EventSourceArn) ?? _protector.Options.DataSet
             ?? throw new InvalidPersonalDataException($"record {record.Describe()} has no eventSourceARN to bind its ciphertexts to a stream; configure the stream name", null);
         var result = await _protector.DecryptAsync(record.Data, stream, cancellationToken).ConfigureAwait(false);
         return result.Status == RevealStatus.NoCiphertext ? record : record with { Data = result.Json };
