@@ -28,21 +28,23 @@ public sealed class Function : IDisposable
 
         _ownedClient = new AmazonDynamoDBClient(clientConfig);
         Config = config;
-        _aggregator = new WindowAggregator(config, new DynamoDbAggregateSink(_ownedClient, config.TableName, config.WriteConcurrency), new ConsoleLogger());
+        _aggregator = new WindowAggregator(config, new DynamoDbAggregateSink(_ownedClient, config.TableName, config.WriteConcurrency), new ConsoleLogger(),
+            SchemaDecoding.FromEnvironment(_ownedClient));
     }
 
     /// <summary>For tests and the local runner: explicit configuration and DynamoDB client (not disposed by this instance).</summary>
     public Function(AggregatorConfig config, IAmazonDynamoDB dynamoDb, ILogger? logger = null)
-        : this(config, new DynamoDbAggregateSink(dynamoDb, (config ?? throw new ArgumentNullException(nameof(config))).TableName, config.WriteConcurrency), logger)
+        : this(config, new DynamoDbAggregateSink(dynamoDb, (config ?? throw new ArgumentNullException(nameof(config))).TableName, config.WriteConcurrency), logger,
+            SchemaDecoding.FromEnvironment(dynamoDb))
     {
     }
 
-    /// <summary>For tests: explicit configuration and result sink.</summary>
-    public Function(AggregatorConfig config, IAggregateSink sink, ILogger? logger = null)
+    /// <summary>For tests: explicit configuration and result sink (and, optionally, GSR decoding).</summary>
+    public Function(AggregatorConfig config, IAggregateSink sink, ILogger? logger = null, SchemaDecoding? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
-        _aggregator = new WindowAggregator(config, sink, logger);
+        _aggregator = new WindowAggregator(config, sink, logger, schemas);
     }
 
     /// <summary>The configuration in use.</summary>

@@ -26,10 +26,12 @@ public sealed class WindowAggregator
     private readonly AggregatorConfig _config;
     private readonly IAggregateSink _sink;
     private readonly ILogger _logger;
+    private readonly SchemaDecoding? _schemas;
 
-    /// <summary>Creates the aggregator.</summary>
-    public WindowAggregator(AggregatorConfig config, IAggregateSink sink, ILogger? logger = null)
+    /// <summary>Creates the aggregator; with <paramref name="schemas"/> it also reads AWS Glue Schema Registry records.</summary>
+    public WindowAggregator(AggregatorConfig config, IAggregateSink sink, ILogger? logger = null, SchemaDecoding? schemas = null)
     {
+        _schemas = schemas;
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(sink);
         config.Validate();
@@ -95,7 +97,13 @@ public sealed class WindowAggregator
 
             foreach (UserRecordContext user in users)
             {
-                string? error = reader.TryRead(user.Data.Span, values, out string key, out string? category);
+                (ReadOnlyMemory<byte> json, failure) = _schemas is null ? (user.Data, null) : await _schemas.DecodeAsync(user, cancellationToken).ConfigureAwait(false);
+                if (failure is not null)
+                {
+                    break;
+                }
+
+                string? error = reader.TryRead(json.Span, values, out string key, out string? category);
                 if (error is not null)
                 {
                     failure = new RecordFailure

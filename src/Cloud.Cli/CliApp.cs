@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Text.Json;
 using Cloud.Cli.Commands;
 using Cloud.Cli.Infrastructure;
+using Amazon.Kinesis;
 using Cloud.Functions.Aggregator;
 using Cloud.Kinesis;
 
@@ -30,8 +31,12 @@ public static class CliApp
         root.Add(OpsCommands.Lag(console));
         root.Add(OpsCommands.Forget(console));
         root.Add(PipelineCommand.Create(console));
+        root.Add(SchemasCommand.Create(console));
         root.Add(PrivacyFactory.KmsKeyId);
+        root.Add(PrivacyFactory.KmsEndpoint);
         root.Add(PrivacyFactory.MasterKeyFile);
+        root.Add(SchemasCommand.Registry);
+        root.Add(SchemasCommand.GlueEndpoint);
         return root;
     }
 
@@ -106,14 +111,11 @@ public static class CliApp
     public static (int ExitCode, string Message) Describe(Exception ex) => ex switch
     {
         CliException cli => (cli.ExitCode, cli.Message),
+        // An SDK HTTP timeout surfaces as a cancellation that carries a TimeoutException; the user did not cancel it.
+        OperationCanceledException { InnerException: TimeoutException timeout } => (ExitCodes.Unreachable, "the endpoint did not answer in time: " + timeout.Message),
         OperationCanceledException => (ExitCodes.Cancelled, "cancelled"),
-        KinesisValidationException validation => (ExitCodes.InvalidInput, validation.Message),
-        KinesisServiceException { ErrorCode: "ResourceNotFoundException" } notFound => (ExitCodes.NotFound, notFound.ServiceMessage ?? notFound.Message),
-        KinesisTransportException transport => (ExitCodes.Unreachable, transport.Message),
-
-        // The service refused a value the user gave (scale beyond double the shards, a bad sequence number).
-        KinesisServiceException { ErrorCode: "InvalidArgumentException" or "ValidationException" } invalid => (ExitCodes.InvalidInput, invalid.Message),
-        KinesisServiceException service => (ExitCodes.Failure, service.Message),
+        // Kinesis errors: the project's one vocabulary decides (KinesisErrors), the CLI only maps its causes to exit codes.
+        AmazonKinesisException kinesis => DescribeKinesis(kinesis),
 
         // The same for DynamoDB (a table name it refuses, e.g. 'lag --checkpoint-table t2'): the value is bad, not the tool.
         Amazon.Runtime.AmazonServiceException { ErrorCode: "ValidationException" } dynamo => (ExitCodes.InvalidInput, dynamo.Message),
@@ -128,6 +130,23 @@ public static class CliApp
         // A refused connection wrapped by a library (the privacy key store, the DynamoDB SDK) is still an unreachable endpoint.
         _ when ConnectionFailure(ex) is { } http => (ExitCodes.Unreachable, "cannot reach the endpoint: " + http.Message),
         _ => (ExitCodes.Failure, $"{ex.Message} ({ex.GetType().Name})"),
+    };
+
+    private static (int ExitCode, string Message) DescribeKinesis(AmazonKinesisException exception)
+    {
+        var error = KinesisErrors.Classify(exception);
+        return (ExitCodeOf(error), $"{exception.Message} ({error.Code})");
+    }
+
+    /// <summary>The exit code of a classified Kinesis error.</summary>
+    public static int ExitCodeOf(KinesisError error) => error.Cause switch
+    {
+        KinesisErrorCause.NotFound => ExitCodes.NotFound,
+        KinesisErrorCause.Network or KinesisErrorCause.Timeout => ExitCodes.Unreachable,
+
+        // The service refused a value the user gave (scale beyond double the shards, a bad sequence number).
+        KinesisErrorCause.InvalidRequest => ExitCodes.InvalidInput,
+        _ => ExitCodes.Failure,
     };
 
     /// <summary>One message per option whose value is the name of an option of the verb ('--compress --local').</summary>

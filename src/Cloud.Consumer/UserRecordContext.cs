@@ -26,6 +26,9 @@ public sealed record UserRecordContext
     /// <summary>The user record's bytes (decompressed, deaggregated, transformed).</summary>
     public ReadOnlyMemory<byte> Data { get; init; }
 
+    /// <summary>The writer's schema version when the record arrived in the AWS Glue Schema Registry format and was decoded to JSON, else null.</summary>
+    public Cloud.Schemas.SchemaVersion? Schema { get; init; }
+
     /// <summary>Position of the parent in the batch (0-based).</summary>
     public int ParentIndex { get; init; }
 

@@ -3,7 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cloud.Cli.Infrastructure;
 using Cloud.Cli.Tests.Infrastructure;
-using Cloud.Kinesis.Model;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.Privacy;
 using Cloud.Testing;
 
@@ -134,11 +135,11 @@ public sealed class PrivacyTests(EmulatorFixture fixture) : IDisposable
         var text = new StringBuilder();
         foreach (var shard in (await kinesis.ListShardsAsync(new ListShardsRequest { StreamName = stream })).Shards)
         {
-            var iterator = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TrimHorizon })).ShardIterator;
+            var iterator = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TRIM_HORIZON })).ShardIterator;
             var page = await kinesis.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator!, Limit = 1000 });
             foreach (var record in page.Records)
             {
-                text.Append(Encoding.Latin1.GetString(record.Data.Span)).Append('\n');
+                text.Append(Encoding.Latin1.GetString(record.Data.ToArray())).Append('\n');
             }
         }
 

@@ -4,7 +4,8 @@ using System.Text;
 using System.Text.Json;
 using Cloud.Cli.Infrastructure;
 using Cloud.Cli.Tests.Infrastructure;
-using Cloud.Kinesis.Model;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.Testing;
 
 namespace Cloud.Cli.Tests;
@@ -130,8 +131,8 @@ public sealed class ProduceConsumeTests(EmulatorFixture fixture) : IDisposable
         Assert.NotEmpty(raw);
         Assert.All(raw, r =>
         {
-            Assert.Equal(new byte[] { 0xC1, 0x4B, 0x43, 0x46 }, r.Data[..4].ToArray());
-            Assert.Equal(codecId, r.Data.Span[5]);
+            Assert.Equal(new byte[] { 0xC1, 0x4B, 0x43, 0x46 }, r.Data.ToArray()[..4]);
+            Assert.Equal(codecId, r.Data.ToArray()[5]);
         });
     }
 
@@ -222,14 +223,14 @@ public sealed class ProduceConsumeTests(EmulatorFixture fixture) : IDisposable
             s => (BigInteger.Parse(s.GetProperty("startingHashKey").GetString()!), BigInteger.Parse(s.GetProperty("endingHashKey").GetString()!)));
     }
 
-    private async Task<List<Cloud.Kinesis.Model.Record>> RawRecordsAsync(string stream)
+    private async Task<List<Amazon.Kinesis.Model.Record>> RawRecordsAsync(string stream)
     {
         using var kinesis = fixture.CreateKinesisClient();
-        var records = new List<Cloud.Kinesis.Model.Record>();
+        var records = new List<Amazon.Kinesis.Model.Record>();
         var shards = await kinesis.ListShardsAsync(new ListShardsRequest { StreamName = stream });
         foreach (var shard in shards.Shards)
         {
-            var iterator = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TrimHorizon })).ShardIterator;
+            var iterator = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TRIM_HORIZON })).ShardIterator;
             for (var pages = 0; iterator is not null && pages < 20; pages++)
             {
                 var page = await kinesis.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator, Limit = 1000 });

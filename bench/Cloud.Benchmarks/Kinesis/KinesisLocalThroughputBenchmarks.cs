@@ -1,13 +1,15 @@
 using System.Diagnostics;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Amazon.Runtime;
 using BenchmarkDotNet.Attributes;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
 
 namespace Cloud.Benchmarks.Kinesis;
 
 /// <summary>
-/// PutRecords (500 × 200 B) and GetRecords (500 records) against one running kinesis-local, this client versus
+/// PutRecords (500 × 200 B) and GetRecords (500 records) against one running kinesis-local, AWS's .NET client
+/// (AWSSDK.Kinesis, as the project uses it) versus
 /// <c>@aws-sdk/client-kinesis</c> (Node, bench/node/client/kinesis-worker.js) in the same run on the same stream.
 /// Needs <c>CLOUD_KINESIS_ENDPOINT</c> (a running emulator) and <c>NODE_PATH</c> (a node_modules holding the pinned
 /// @aws-sdk/client-kinesis, e.g. the harness's tools/emulators install). records/s = 500 ÷ mean.
@@ -17,7 +19,7 @@ namespace Cloud.Benchmarks.Kinesis;
 public class KinesisLocalThroughputBenchmarks
 {
     private const int Records = 500;
-    private KinesisClient _client = null!;
+    private AmazonKinesisClient _client = null!;
     private Process _node = null!;
     private string _stream = null!;
     private string _readShard = null!;
@@ -32,7 +34,7 @@ public class KinesisLocalThroughputBenchmarks
         var endpoint = Environment.GetEnvironmentVariable("CLOUD_KINESIS_ENDPOINT")
             ?? throw new InvalidOperationException("Set CLOUD_KINESIS_ENDPOINT to a running kinesis-local (e.g. http://127.0.0.1:4567).");
         Environment.SetEnvironmentVariable("AWS_EC2_METADATA_DISABLED", "true");
-        _client = new KinesisClient(new KinesisClientOptions
+        _client = KinesisClientFactory.Create(new KinesisConnectionOptions
         {
             ServiceUrl = new Uri(endpoint),
             Region = "us-east-1",
@@ -46,20 +48,22 @@ public class KinesisLocalThroughputBenchmarks
         _put = new PutRecordsRequest
         {
             StreamName = _stream,
-            Records = [.. Enumerable.Range(0, Records).Select(i => new PutRecordsRequestEntry { Data = payload, PartitionKey = $"pk-{i}" })],
+            Records = [.. Enumerable.Range(0, Records).Select(i => new PutRecordsRequestEntry { Data = new MemoryStream(payload, writable: false), PartitionKey = $"pk-{i}" })],
         };
 
         // A read shard holding at least 500 records: every key to one shard through ExplicitHashKey.
         _readShard = (await _client.ListAllShardsAsync(_stream))[0].ShardId;
-        await _client.PutRecordsAsync(_put with
+        await _client.PutRecordsAsync(new PutRecordsRequest
         {
-            Records = [.. _put.Records.Select(r => r with { ExplicitHashKey = "0" })],
+            StreamName = _stream,
+            Records = [.. Enumerable.Range(0, Records).Select(i => new PutRecordsRequestEntry { Data = new MemoryStream(payload, writable: false), PartitionKey = $"pk-{i}", ExplicitHashKey = "0" })],
         });
 
         // Raw HTTP baseline: the same JSON bytes posted with a fixed (unchecked by the emulator) signature header.
         _endpoint = new Uri(endpoint);
         _raw = new HttpClient();
-        _rawPutBody = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(_put, Cloud.Kinesis.Internal.KinesisJsonContext.Default.PutRecordsRequest);
+        var base64 = Convert.ToBase64String(payload);
+        _rawPutBody = System.Text.Encoding.UTF8.GetBytes($"{{\"StreamName\":\"{_stream}\",\"Records\":[" + string.Join(',', Enumerable.Range(0, Records).Select(i => $"{{\"Data\":\"{base64}\",\"PartitionKey\":\"pk-{i}\"}}")) + "]}");
 
         _node = StartNodeWorker(endpoint, _stream);
         await NodeAsync("ping");
@@ -87,8 +91,8 @@ public class KinesisLocalThroughputBenchmarks
     [Benchmark(Baseline = true, Description = "Node @aws-sdk/client-kinesis PutRecords 500x200B")]
     public Task<string> NodePutRecords() => NodeAsync("put");
 
-    [Benchmark(Description = "Cloud.Kinesis PutRecords 500x200B")]
-    public async Task<int> CloudPutRecords() => (await _client.PutRecordsAsync(_put)).FailedRecordCount;
+    [Benchmark(Description = "AWSSDK.Kinesis PutRecords 500x200B")]
+    public async Task<int> CloudPutRecords() => (await _client.PutRecordsAsync(_put)).FailedRecordCount ?? 0;
 
     [Benchmark(Description = "raw HttpClient PutRecords 500x200B (pre-serialized, unsigned)")]
     public async Task<int> RawPutRecords()
@@ -106,11 +110,68 @@ public class KinesisLocalThroughputBenchmarks
     [Benchmark(Description = "Node @aws-sdk/client-kinesis GetRecords 500")]
     public Task<string> NodeGetRecords() => NodeAsync("get " + _readShard);
 
-    [Benchmark(Description = "Cloud.Kinesis GetRecords 500")]
+    [Benchmark(Description = "AWSSDK.Kinesis GetRecords 500")]
     public async Task<int> CloudGetRecords()
     {
-        var iterator = await _client.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = _stream, ShardId = _readShard, ShardIteratorType = ShardIteratorType.TrimHorizon });
+        var iterator = await _client.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = _stream, ShardId = _readShard, ShardIteratorType = ShardIteratorType.TRIM_HORIZON });
         return (await _client.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator.ShardIterator, Limit = Records })).Records.Count;
+    }
+
+    /// <summary>
+    /// The same calls interleaved round by round (Node put, SDK put, raw put, Node get, SDK get), so emulator drift and
+    /// machine load hit every client alike; reports the median wall time of each and the CPU time each client's process
+    /// spent per PutRecords (this process for the SDK and raw HTTP, the worker's process for Node).
+    /// Run: dotnet run -c Release --project bench/Cloud.Benchmarks -- local-probe [rounds]
+    /// </summary>
+    public static async Task<string> MeasureInterleavedAsync(int rounds)
+    {
+        var bench = new KinesisLocalThroughputBenchmarks();
+        await bench.SetupAsync();
+        try
+        {
+            var wall = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+            var cpu = new Dictionary<string, double>(StringComparer.Ordinal);
+            async Task TimeAsync(string name, Func<Task> call, Process? cpuOf)
+            {
+                var process = cpuOf ?? Process.GetCurrentProcess();
+                process.Refresh();
+                var cpuBefore = process.TotalProcessorTime;
+                var clock = Stopwatch.StartNew();
+                await call();
+                clock.Stop();
+                process.Refresh();
+                cpu[name] = cpu.GetValueOrDefault(name) + (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
+                (wall.TryGetValue(name, out var list) ? list : wall[name] = []).Add(clock.Elapsed.TotalMilliseconds);
+            }
+
+            for (var round = -1; round < rounds; round++)
+            {
+                if (round == 0)
+                {
+                    wall.Clear(); // round -1 warms every path up
+                    cpu.Clear();
+                }
+
+                await TimeAsync("node put", bench.NodePutRecords, bench._node);
+                await TimeAsync("sdk put", bench.CloudPutRecords, null);
+                await TimeAsync("raw put", bench.RawPutRecords, null);
+                await TimeAsync("node get", bench.NodeGetRecords, bench._node);
+                await TimeAsync("sdk get", bench.CloudGetRecords, null);
+            }
+
+            static double Median(List<double> values)
+            {
+                var sorted = values.Order().ToList();
+                return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+            }
+
+            return string.Join(Environment.NewLine, wall.Select(w => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{w.Key,-9} median {Median(w.Value),8:F1} ms (min {w.Value.Min(),8:F1}, max {w.Value.Max(),8:F1}) → {Records / Median(w.Value) * 1000,7:F0} records/s; client CPU {cpu[w.Key] / rounds,6:F2} ms/op")));
+        }
+        finally
+        {
+            await bench.CleanupAsync();
+        }
     }
 
     private async Task<string> NodeAsync(string command)

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Cloud.Cli.Infrastructure;
-using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.Privacy;
 using Cloud.Records;
 
@@ -51,6 +51,7 @@ public static class ConsumeCommand
             var keepFollowing = parse.GetValue(follow) || isLatest;
             var idleLimit = TimeSpan.FromSeconds(Math.Max(0.2, parse.GetValue(idle)));
             PrivacyRuntime? privacy = null;
+            await using var schemas = new SchemaRecords.ConsumerView(parse);
             var emitted = 0L;
             var bad = 0;
             if (parse.GetValue(efo) is { } consumer)
@@ -64,6 +65,10 @@ public static class ConsumeCommand
             try
             {
                 var shards = await StreamsCommand.ListShardsAsync(connection.Kinesis, streamName, ct).ConfigureAwait(false);
+
+                // --latest means "after the newest record at start-up" on every shard that exists now, children of an
+                // earlier reshard included; shards that appear later (a reshard while following) hold only new records.
+                var initialShards = new HashSet<string>(shards.Select(s => s.ShardId), StringComparer.Ordinal);
                 var iterators = new Dictionary<string, string?>(StringComparer.Ordinal);
                 var finished = new HashSet<string>(StringComparer.Ordinal);
                 var idleSince = DateTimeOffset.UtcNow;
@@ -86,8 +91,8 @@ public static class ConsumeCommand
 
                         if (!iterators.TryGetValue(shard.ShardId, out var iterator))
                         {
-                            var type = timestamp is not null ? ShardIteratorType.AtTimestamp : isLatest && shard.ParentShardId is null ? ShardIteratorType.Latest : ShardIteratorType.TrimHorizon;
-                            iterator = (await connection.Kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = streamName, ShardId = shard.ShardId, ShardIteratorType = type, Timestamp = timestamp }, ct).ConfigureAwait(false)).ShardIterator;
+                            var type = StartPosition(isLatest, timestamp is not null, initialShards.Contains(shard.ShardId));
+                            iterator = (await connection.Kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = streamName, ShardId = shard.ShardId, ShardIteratorType = type, Timestamp = timestamp?.UtcDateTime }, ct).ConfigureAwait(false)).ShardIterator;
                         }
 
                         var page = await connection.Kinesis.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator!, Limit = 1000 }, ct).ConfigureAwait(false);
@@ -103,7 +108,7 @@ public static class ConsumeCommand
                             decoded.Clear();
                             try
                             {
-                                RecordDecoder.Default.Decode(record.Data, record.PartitionKey, record.SequenceNumber, null, decoded);
+                                RecordDecoder.Default.Decode(Bytes(record.Data), record.PartitionKey, record.SequenceNumber, null, decoded);
                             }
                             catch (RecordFormatException ex)
                             {
@@ -119,7 +124,7 @@ public static class ConsumeCommand
                                     break;
                                 }
 
-                                var data = user.Data;
+                                var (data, gsr) = await schemas.DecodeAsync(user.Data, $"{shard.ShardId} record {user.SequenceNumber}/{user.SubSequenceNumber}", console, ct).ConfigureAwait(false);
                                 if (!parse.GetValue(noDecrypt) && FieldCiphertext.ContainsCiphertext(data.Span))
                                 {
                                     privacy ??= await PrivacyFactory.CreateAsync(parse, connection, parse.GetValue(userField), null, ct).ConfigureAwait(false);
@@ -135,7 +140,15 @@ public static class ConsumeCommand
                                 }
 
                                 var output = new UserRecord(user.PartitionKey, user.ExplicitHashKey, data, user.SequenceNumber, user.SubSequenceNumber, user.IsAggregated);
-                                RecordsCommand.WriteUserRecord(console, output, shard.ShardId);
+                                if (gsr is null)
+                                {
+                                    RecordsCommand.WriteUserRecord(console, output, shard.ShardId);
+                                }
+                                else
+                                {
+                                    SchemaRecords.WriteDecoded(console, output, data, gsr, shard.ShardId);
+                                }
+
                                 emitted++;
                             }
                         }
@@ -180,10 +193,23 @@ public static class ConsumeCommand
                 console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{emitted:N0} user records."));
             }
 
-            return bad > 0 ? ExitCodes.InvalidInput : ExitCodes.Success;
+            return bad + schemas.Failed > 0 ? ExitCodes.InvalidInput : ExitCodes.Success;
         });
         return command;
     }
+
+    /// <summary>
+    /// Where a shard's reading starts: AT_TIMESTAMP with --at-timestamp; with --latest, LATEST for every shard listed
+    /// at start-up (parents and children alike) and TRIM_HORIZON for shards created while following; else TRIM_HORIZON.
+    /// </summary>
+    internal static ShardIteratorType StartPosition(bool latest, bool atTimestamp, bool listedAtStart) =>
+        atTimestamp ? ShardIteratorType.AT_TIMESTAMP
+        : latest && listedAtStart ? ShardIteratorType.LATEST
+        : ShardIteratorType.TRIM_HORIZON;
+
+    /// <summary>The bytes of an SDK record's data without a copy when the stream exposes its buffer.</summary>
+    internal static ReadOnlyMemory<byte> Bytes(MemoryStream data) =>
+        data.TryGetBuffer(out var buffer) ? buffer.AsMemory() : data.ToArray();
 
     private static bool ParentsDone(Shard shard, List<Shard> shards, HashSet<string> finished)
     {

@@ -10,7 +10,8 @@ using Cloud.Emulators;
 using Cloud.EventSourceMapping;
 using Cloud.Functions.Aggregator;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.Privacy;
 using Cloud.Producer;
 using Cloud.Records;
@@ -43,7 +44,7 @@ public static class PipelineCommand
         var cdkJson = new Option<string?>("--cdk-json") { Description = "cdk.json whose context gives the event-source settings (default: the nearest one above the current folder)" };
         var forgetDemo = new Option<bool>("--forget-demo") { Description = "Forget the most active user half-way and show their records turn redacted" };
         var compress = RecordsCommand.CodecOption();
-        var command = new Command("pipeline", "Run the whole pipeline locally with a live dashboard (the project's main job)") { stream, rate, duration, kind, seed, shards, window, batchSize, keyFieldOption, cdkJson, forgetDemo, compress };
+        var command = new Command("pipeline", "Run the whole pipeline locally with a live dashboard (the project's main job)") { stream, rate, duration, kind, seed, shards, window, batchSize, keyFieldOption, cdkJson, forgetDemo, compress, SchemaRecords.PipelineSchemaFormat };
         // Checked in the action, not in a command validator: a validator sees 0 for an option left at its
         // DefaultValueFactory value (System.CommandLine 2.0), which rejected the plain `cloud pipeline`.
         command.SetAction((parse, ct) =>
@@ -142,7 +143,7 @@ public static class PipelineCommand
         try
         {
             connection = host is not null
-                ? await CloudConnection.FromAsync(parse.RootCommandResult.Command.Parse(["pipeline", "--endpoint", host.KinesisEndpoint.ToString(), "--dynamodb-endpoint", host.DynamoDbEndpoint.ToString()]), ct).ConfigureAwait(false)
+                ? CloudConnection.ForEmulators(host.KinesisEndpoint, host.DynamoDbEndpoint, parse.GetValue(GlobalOptions.Region))
                 : await CloudConnection.FromAsync(explicitEndpoints ? parse : parse.RootCommandResult.Command.Parse(["pipeline", "--local"]), ct).ConfigureAwait(false);
             using (connection)
             {
@@ -196,7 +197,7 @@ public static class PipelineCommand
             await kinesis.CreateStreamAsync(new CreateStreamRequest { StreamName = settings.Stream, ShardCount = shardCount }, ct).ConfigureAwait(false);
             say($"Created stream {settings.Stream} with {shardCount} shards.");
         }
-        catch (KinesisServiceException ex) when (ex.ErrorCode == "ResourceInUseException")
+        catch (Amazon.Kinesis.Model.ResourceInUseException)
         {
             say($"Reusing stream {settings.Stream}.");
         }
@@ -251,9 +252,9 @@ public static class PipelineCommand
         await runner.StartAsync(ct).ConfigureAwait(false);
 
         // 5. Generator → field encryption → producer, at the chosen rate.
-        var state = new DashboardState(settings);
+        var state = new DashboardState(settings) { Schema = await SchemaRecords.PipelineSchema.RegisterAsync(parse, connection.DynamoDb, settings.Kind, ct).ConfigureAwait(false) };
         var deliveryFailures = 0L;
-        await using var producer = new KinesisProducer(kinesis, new KinesisProducerOptions
+        await using var producer = new KinesisProducer(connection.ProducerKinesis, new KinesisProducerOptions
         {
             StreamName = settings.Stream,
             Compression = settings.Compression,
@@ -364,6 +365,7 @@ public static class PipelineCommand
                 w.WriteNumber("kinesisRecordsProcessed", state.Processed);
                 w.WriteNumber("windowsClosed", state.Windows);
                 w.WriteNumber("onFailureRecords", state.OnFailure);
+                SchemaRecords.WritePipelineSchema(w, state.Schema?.Version);
                 w.WriteStartObject("perShard");
                 foreach (var (shard, n) in state.PerShard.OrderBy(p => p.Key, StringComparer.Ordinal))
                 {
@@ -432,7 +434,7 @@ public static class PipelineCommand
                 }
 
                 // No partition key: the producer spreads records evenly over the shards with explicit hash keys.
-                var send = producer.SendAsync(protectedData.Json, partitionKey: null, cancellationToken: CancellationToken.None);
+                var send = producer.SendAsync(state.Schema is null ? protectedData.Json : state.Schema.Encode(protectedData.Json), partitionKey: null, cancellationToken: CancellationToken.None);
                 Interlocked.Increment(ref state.Sent);
                 pending.Add(Track(send, state, e.UserId == demoUser));
                 if (pending.Count > 10_000)
@@ -466,25 +468,25 @@ public static class PipelineCommand
         }
     }
 
-    private static async Task<string?> ReadDemoRecordAsync(IKinesisClient kinesis, PrivacyRuntime privacy, string stream, DashboardState state, string demoUser, CancellationToken ct)
+    private static async Task<string?> ReadDemoRecordAsync(IAmazonKinesis kinesis, PrivacyRuntime privacy, string stream, DashboardState state, string demoUser, CancellationToken ct)
     {
         if (state.DemoPosition is not var (shardId, sequence, sub) || shardId is null)
         {
             return state.DemoRecord;
         }
 
-        var iterator = await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shardId, ShardIteratorType = ShardIteratorType.AtSequenceNumber, StartingSequenceNumber = sequence }, ct).ConfigureAwait(false);
+        var iterator = await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shardId, ShardIteratorType = ShardIteratorType.AT_SEQUENCE_NUMBER, StartingSequenceNumber = sequence }, ct).ConfigureAwait(false);
         var page = await kinesis.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator.ShardIterator, Limit = 1 }, ct).ConfigureAwait(false);
         foreach (var record in page.Records)
         {
-            foreach (var user in RecordDecoder.Default.Decode(record.Data, record.PartitionKey, record.SequenceNumber))
+            foreach (var user in RecordDecoder.Default.Decode(ConsumeCommand.Bytes(record.Data), record.PartitionKey, record.SequenceNumber))
             {
                 if (user.SubSequenceNumber != sub && user.IsAggregated)
                 {
                     continue;
                 }
 
-                var revealed = await privacy.Protector.DecryptAsync(user.Data, stream, ct).ConfigureAwait(false);
+                var revealed = await privacy.Protector.DecryptAsync(state.Schema is null ? user.Data : await state.Schema.DecodeAsync(user.Data, ct).ConfigureAwait(false), stream, ct).ConfigureAwait(false);
                 var text = Encoding.UTF8.GetString(revealed.Json.Span);
                 return $"{demoUser} @ {sequence}/{sub}: {text}";
             }
@@ -513,20 +515,16 @@ public static class PipelineCommand
         }
     }
 
-    private static async Task WaitActiveAsync(IKinesisClient client, string stream, CancellationToken ct)
+    private static async Task WaitActiveAsync(IAmazonKinesis client, string stream, CancellationToken ct)
     {
-        for (var i = 0; i < 600; i++)
+        try
         {
-            var summary = await client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = stream }, ct).ConfigureAwait(false);
-            if (summary.StreamDescriptionSummary.StreamStatus == "ACTIVE")
-            {
-                return;
-            }
-
-            await Task.Delay(200, ct).ConfigureAwait(false);
+            await client.WaitForStreamActiveAsync(stream, TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(200), cancellationToken: ct).ConfigureAwait(false);
         }
-
-        throw new CliException(ExitCodes.Failure, $"stream {stream} did not become ACTIVE.");
+        catch (TimeoutException ex)
+        {
+            throw new CliException(ExitCodes.Failure, $"stream {stream} did not become ACTIVE.", ex);
+        }
     }
 
     private static IRenderable Render(DashboardState s)
@@ -550,6 +548,7 @@ public static class PipelineCommand
         }
 
         var rows = new List<IRenderable> { flow, shards, aggregates };
+        rows.Insert(0, new Markup(Markup.Escape("Schema: " + (s.Schema?.Label ?? "none (plain JSON)"))));
         if (s.Settings.ForgetDemo)
         {
             rows.Add(new Panel(new Markup(Markup.Escape((s.ForgetNote ?? "forget pending (half-way through --duration)") + Environment.NewLine + (s.DemoRecord ?? "waiting for a record of the demo user")))).Header("Forget demo"));
@@ -574,6 +573,7 @@ public static class PipelineCommand
         public IReadOnlyList<(string Window, string Key, long Count)> Aggregates = [];
         public string? ForgetNote;
         public string? DemoRecord;
+        public SchemaRecords.PipelineSchema? Schema;
         public (string? ShardId, string Sequence, long Sub)? DemoPosition;
 
         public ConcurrentDictionary<string, long> PerShard { get; } = new(StringComparer.Ordinal);

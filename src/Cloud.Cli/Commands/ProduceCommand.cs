@@ -4,8 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Cloud.Cli.Infrastructure;
 using Cloud.DataGenerator;
-using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
+using Amazon.Kinesis.Model;
 using Cloud.Privacy;
 using Cloud.Producer;
 using Spectre.Console;
@@ -29,7 +28,9 @@ public static class ProduceCommand
         var kind = new Option<string>("--kind") { Description = "Generated events: clickstream or ride-pricing", DefaultValueFactory = _ => "clickstream" };
         kind.AcceptOnlyFromAmong("clickstream", "ride-pricing");
         var seed = new Option<int>("--seed") { Description = "Seed of the data generator", DefaultValueFactory = _ => 42 };
-        var command = new Command("produce", "Send JSON lines from stdin (or generated events) to a stream") { stream, keyField, userField, encrypt, compress, sync, generate, rate, kind, seed };
+        var schema = SchemaRecords.SchemaOption();
+        var schemaVersion = SchemaRecords.SchemaVersionOption();
+        var command = new Command("produce", "Send JSON lines from stdin (or generated events) to a stream") { stream, keyField, userField, encrypt, compress, sync, generate, rate, kind, seed, schema, schemaVersion };
         command.Validators.Add(result =>
         {
             if (result.GetValue(rate) is <= 0)
@@ -70,6 +71,7 @@ public static class ProduceCommand
             using var privacy = fields is { Length: > 0 }
                 ? await PrivacyFactory.CreateAsync(parse, connection, parse.GetValue(userField) ?? "userId", fields, ct).ConfigureAwait(false)
                 : null;
+            await using var gsr = await SchemaRecords.CreateProducerAsync(parse, schema, schemaVersion, ct).ConfigureAwait(false);
             var failures = 0L;
             var options = new KinesisProducerOptions
             {
@@ -82,7 +84,7 @@ public static class ProduceCommand
             var json = parse.GetValue(GlobalOptions.Json);
             var stats = new ProduceStats();
             var stopwatch = Stopwatch.StartNew();
-            await using (var producer = new KinesisProducer(connection.Kinesis, options))
+            await using (var producer = new KinesisProducer(connection.ProducerKinesis, options))
             {
                 var pending = new List<Task>();
                 async Task SendOneAsync(byte[] data, int lineNumber)
@@ -111,6 +113,17 @@ public static class ProduceCommand
                     }
 
                     var partitionKey = key is null ? null : KeyOf(data, key, lineNumber);
+                    if (gsr is not null)
+                    {
+                        if (gsr.Encode(data, lineNumber, console) is not { } encoded)
+                        {
+                            stats.Rejected++;
+                            return;
+                        }
+
+                        data = encoded;
+                    }
+
                     var send = producer.SendAsync(data, partitionKey, cancellationToken: ct);
                     stats.Sent++;
                     if (isSync)

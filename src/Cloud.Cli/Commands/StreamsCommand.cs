@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Cloud.Cli.Infrastructure;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Spectre.Console;
 
 namespace Cloud.Cli.Commands;
@@ -52,7 +53,7 @@ public static class StreamsCommand
             {
                 StreamName = streamName,
                 ShardCount = count,
-                StreamModeDetails = count is null ? StreamModeDetails.OnDemand : null,
+                StreamModeDetails = count is null ? new StreamModeDetails { StreamMode = StreamMode.ON_DEMAND } : null,
             }, ct).ConfigureAwait(false);
             var summary = await WaitActiveAsync(client, streamName, ct).ConfigureAwait(false);
             Report(console, parse, summary, shardList: null);
@@ -67,21 +68,8 @@ public static class StreamsCommand
         command.SetAction(async (parse, ct) =>
         {
             using var connection = await CloudConnection.FromAsync(parse, ct).ConfigureAwait(false);
-            var names = new List<string>();
-            string? token = null;
-            do
-            {
-                var page = await connection.Kinesis.ListStreamsAsync(new ListStreamsRequest { NextToken = token }, ct).ConfigureAwait(false);
-                names.AddRange(page.StreamNames);
-                token = page.HasMoreStreams ? page.NextToken : null;
-                if (page.HasMoreStreams && token is null && page.StreamNames.Count > 0)
-                {
-                    page = await connection.Kinesis.ListStreamsAsync(new ListStreamsRequest { ExclusiveStartStreamName = page.StreamNames[^1] }, ct).ConfigureAwait(false);
-                    names.AddRange(page.StreamNames);
-                    token = page.NextToken;
-                }
-            }
-            while (token is not null);
+            // Follows NextToken, or HasMoreStreams + ExclusiveStartStreamName when the service pages without a token.
+            var names = await connection.Kinesis.ListAllStreamsAsync(ct).ConfigureAwait(false);
 
             if (parse.GetValue(GlobalOptions.Json))
             {
@@ -146,7 +134,7 @@ public static class StreamsCommand
                 throw CliException.Usage($"--shards must be at least 1 (was {target}).");
             }
 
-            await connection.Kinesis.UpdateShardCountAsync(new UpdateShardCountRequest { StreamName = streamName, TargetShardCount = target }, ct).ConfigureAwait(false);
+            await connection.Kinesis.UpdateShardCountAsync(new UpdateShardCountRequest { StreamName = streamName, TargetShardCount = target, ScalingType = ScalingType.UNIFORM_SCALING }, ct).ConfigureAwait(false);
             var summary = await WaitActiveAsync(connection.Kinesis, streamName, ct).ConfigureAwait(false);
             Report(console, parse, summary, shardList: null);
             return ExitCodes.Success;
@@ -184,39 +172,19 @@ public static class StreamsCommand
         return command;
     }
 
-    private static async Task<StreamDescriptionSummary> WaitActiveAsync(IKinesisClient client, string streamName, CancellationToken ct)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromMinutes(5));
-        while (true)
-        {
-            var summary = (await client.DescribeStreamSummaryAsync(new DescribeStreamSummaryRequest { StreamName = streamName }, timeout.Token).ConfigureAwait(false)).StreamDescriptionSummary;
-            if (summary.StreamStatus == "ACTIVE")
-            {
-                return summary;
-            }
+    private static Task<StreamDescriptionSummary> WaitActiveAsync(IAmazonKinesis client, string streamName, CancellationToken ct) =>
+        client.WaitForStreamActiveAsync(streamName, TimeSpan.FromMinutes(5), cancellationToken: ct);
 
-            await Task.Delay(TimeSpan.FromMilliseconds(250), timeout.Token).ConfigureAwait(false);
-        }
-    }
-
-    internal static async Task<List<Shard>> ListShardsAsync(IKinesisClient client, string streamName, CancellationToken ct)
-    {
-        var shards = new List<Shard>();
-        string? token = null;
-        do
-        {
-            var page = await client.ListShardsAsync(token is null ? new ListShardsRequest { StreamName = streamName } : new ListShardsRequest { NextToken = token }, ct).ConfigureAwait(false);
-            shards.AddRange(page.Shards);
-            token = page.NextToken;
-        }
-        while (token is not null);
-        return shards;
-    }
+    internal static async Task<List<Shard>> ListShardsAsync(IAmazonKinesis client, string streamName, CancellationToken ct) =>
+        [.. await client.ListAllShardsAsync(streamName, ct).ConfigureAwait(false)];
 
     private static void Report(CliConsole console, ParseResult parse, StreamDescriptionSummary summary, IReadOnlyList<Shard>? shardList)
     {
-        var mode = summary.StreamModeDetails?.StreamMode ?? "PROVISIONED";
+        var mode = summary.StreamModeDetails?.StreamMode?.Value ?? "PROVISIONED";
+        var status = summary.StreamStatus?.Value ?? "UNKNOWN";
+        var encryption = summary.EncryptionType?.Value ?? "NONE";
+        var openShards = summary.OpenShardCount ?? 0;
+        var retention = summary.RetentionPeriodHours ?? 24;
         if (parse.GetValue(GlobalOptions.Json))
         {
             console.WriteJsonLine(w =>
@@ -224,11 +192,11 @@ public static class StreamsCommand
                 w.WriteStartObject();
                 w.WriteString("streamName", summary.StreamName);
                 w.WriteString("streamArn", summary.StreamARN);
-                w.WriteString("status", summary.StreamStatus);
+                w.WriteString("status", status);
                 w.WriteString("mode", mode);
-                w.WriteNumber("openShards", summary.OpenShardCount);
-                w.WriteNumber("retentionHours", summary.RetentionPeriodHours);
-                w.WriteString("encryption", summary.EncryptionType ?? "NONE");
+                w.WriteNumber("openShards", openShards);
+                w.WriteNumber("retentionHours", retention);
+                w.WriteString("encryption", encryption);
                 if (shardList is not null)
                 {
                     w.WriteStartArray("shards");
@@ -258,11 +226,11 @@ public static class StreamsCommand
         var grid = new Grid().AddColumn().AddColumn();
         grid.AddRow("Stream", Markup.Escape(summary.StreamName));
         grid.AddRow("ARN", Markup.Escape(summary.StreamARN));
-        grid.AddRow("Status", summary.StreamStatus);
+        grid.AddRow("Status", status);
         grid.AddRow("Mode", mode);
-        grid.AddRow("Open shards", summary.OpenShardCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        grid.AddRow("Retention", $"{summary.RetentionPeriodHours} h");
-        grid.AddRow("Encryption", summary.EncryptionType ?? "NONE");
+        grid.AddRow("Open shards", openShards.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        grid.AddRow("Retention", $"{retention} h");
+        grid.AddRow("Encryption", encryption);
         console.Human.Write(grid);
         if (shardList is { Count: > 0 })
         {

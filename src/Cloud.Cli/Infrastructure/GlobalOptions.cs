@@ -9,7 +9,7 @@ public static class GlobalOptions
     public static readonly Option<string?> Region = new("--region") { Description = "AWS region (default: AWS_REGION, the profile's region, or us-east-1 locally)", Recursive = true };
 
     /// <summary>Shared-credentials profile.</summary>
-    public static readonly Option<string?> Profile = new("--profile") { Description = "AWS credentials profile for real AWS", Recursive = true };
+    public static readonly Option<string?> Profile = new("--profile") { Description = "AWS credentials profile (default: the SDK credential chain; --local alone uses dummy keys)", Recursive = true };
 
     /// <summary>Explicit Kinesis endpoint.</summary>
     public static readonly Option<Uri?> Endpoint = new("--endpoint") { Description = "Kinesis endpoint URL (e.g. http://127.0.0.1:4567)", Recursive = true, CustomParser = ParseUri };
@@ -26,7 +26,8 @@ public static class GlobalOptions
     /// <summary>All of them, to add to the root.</summary>
     public static IEnumerable<Option> All => [Region, Profile, Endpoint, DynamoDbEndpoint, Local, Json];
 
-    private static Uri? ParseUri(System.CommandLine.Parsing.ArgumentResult result)
+    /// <summary>Parses an absolute http(s) URL option value, or adds a parse error.</summary>
+    internal static Uri? ParseUri(System.CommandLine.Parsing.ArgumentResult result)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
         if (text is null)

@@ -89,8 +89,8 @@ public sealed class EmulatorSmokeTests(EmulatorFixture fixture)
         using var client = fixture.CreateKinesisClient();
         var stream = EmulatorFixture.UniqueName("smoke");
 
-        await client.CreateStreamAsync(new Cloud.Kinesis.Model.CreateStreamRequest { StreamName = stream, ShardCount = 1 });
-        var summary = await client.DescribeStreamSummaryAsync(new Cloud.Kinesis.Model.DescribeStreamSummaryRequest { StreamName = stream });
+        await client.CreateStreamAsync(new Amazon.Kinesis.Model.CreateStreamRequest { StreamName = stream, ShardCount = 1 });
+        var summary = await client.DescribeStreamSummaryAsync(new Amazon.Kinesis.Model.DescribeStreamSummaryRequest { StreamName = stream });
 
         Assert.Equal(stream, summary.StreamDescriptionSummary.StreamName);
     }

@@ -1,32 +1,35 @@
 using System.Security.Cryptography;
 using System.Text;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
-using Record = Cloud.Kinesis.Model.Record;
 using Cloud.Testing;
+using Record = Amazon.Kinesis.Model.Record;
 
 namespace Cloud.IntegrationTests.Kinesis;
 
-/// <summary>Client and stream helpers for the Kinesis client's integration tests.</summary>
+/// <summary>Client and stream helpers for the Kinesis integration tests (AWS's own client against the emulator).</summary>
 internal static class KinesisTestSupport
 {
-    public static KinesisClient CreateClient(EmulatorFixture fixture) => new(new KinesisClientOptions
-    {
-        ServiceUrl = fixture.KinesisEndpoint,
-        Region = fixture.Region,
-        Credentials = fixture.Credentials,
-        MaxRetries = 8, // kinesis-local answers LimitExceededException to bursts of control-plane calls
-        BaseDelay = TimeSpan.FromMilliseconds(100),
-        MaxDelay = TimeSpan.FromSeconds(2),
-    });
+    /// <summary>AWS's client for the fixture; more SDK retries: kinesis-local answers LimitExceededException to bursts of control-plane calls.</summary>
+    public static AmazonKinesisClient CreateClient(EmulatorFixture fixture) => fixture.CreateKinesisClient(o => o.MaxErrorRetry = 8);
 
-    public static async Task<StreamDescriptionSummary> CreateActiveStreamAsync(KinesisClient client, string name, int? shards = 1, StreamModeDetails? mode = null)
+    /// <summary>The bytes as the SDK's record data.</summary>
+    public static MemoryStream Bytes(byte[] data) => new(data, writable: false);
+
+    /// <summary>The bytes of UTF-8 text as the SDK's record data.</summary>
+    public static MemoryStream Bytes(string text) => new(Encoding.UTF8.GetBytes(text), writable: false);
+
+    /// <summary>The UTF-8 text of a record's data.</summary>
+    public static string Text(Record record) => Encoding.UTF8.GetString(record.Data.ToArray());
+
+    public static async Task<StreamDescriptionSummary> CreateActiveStreamAsync(IAmazonKinesis client, string name, int? shards = 1, StreamModeDetails? mode = null)
     {
         await client.CreateStreamAsync(new CreateStreamRequest { StreamName = name, ShardCount = shards, StreamModeDetails = mode });
         return await client.WaitForStreamActiveAsync(name, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100));
     }
 
-    public static async Task DeleteQuietlyAsync(KinesisClient client, string name)
+    public static async Task DeleteQuietlyAsync(IAmazonKinesis client, string name)
     {
         try
         {
@@ -38,11 +41,11 @@ internal static class KinesisTestSupport
     }
 
     /// <summary>Reads a shard from TRIM_HORIZON until an empty page (bounded).</summary>
-    public static async Task<List<Record>> ReadAllAsync(KinesisClient client, string stream, string shardId)
+    public static async Task<List<Record>> ReadAllAsync(IAmazonKinesis client, string stream, string shardId)
     {
         var iterator = (await client.GetShardIteratorAsync(new GetShardIteratorRequest
         {
-            StreamName = stream, ShardId = shardId, ShardIteratorType = ShardIteratorType.TrimHorizon,
+            StreamName = stream, ShardId = shardId, ShardIteratorType = ShardIteratorType.TRIM_HORIZON,
         })).ShardIterator;
         var records = new List<Record>();
         for (var i = 0; i < 50 && iterator is not null; i++)

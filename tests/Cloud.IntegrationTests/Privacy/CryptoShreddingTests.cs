@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Amazon.DynamoDBv2.Model;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.Consumer;
 using Cloud.Consumer.Events;
 using Cloud.Consumer.Privacy;
@@ -10,7 +12,6 @@ using Cloud.Functions.Aggregator;
 using Cloud.Functions.Forget;
 using Cloud.IntegrationTests.EventSourceMapping;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
 using Cloud.Privacy;
 using Cloud.Producer;
 using Cloud.Producer.Privacy;
@@ -45,7 +46,7 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
     {
         var stream = EmulatorFixture.UniqueName("pii");
         var control = EmulatorFixture.UniqueName("forget");
-        using var kinesis = new KinesisClient(new KinesisClientOptions { ServiceUrl = fixture.KinesisEndpoint, Region = fixture.Region, Credentials = fixture.Credentials });
+        using var kinesis = fixture.CreateKinesisClient();
         await kinesis.CreateStreamAsync(new CreateStreamRequest { StreamName = stream, ShardCount = 2 });
         await kinesis.CreateStreamAsync(new CreateStreamRequest { StreamName = control, ShardCount = 1 });
         await kinesis.WaitForStreamActiveAsync(stream);
@@ -76,13 +77,13 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
                 var enc = await producer.Protector.EncryptAsync(Encoding.UTF8.GetBytes(json), stream);
                 Assert.Equal(ProtectStatus.Encrypted, enc.Status);
                 originals[$"user-{u}/{n}"] = json;
-                entries.Add(new PutRecordsRequestEntry { Data = enc.Json, PartitionKey = $"user-{u}" });
+                entries.Add(new PutRecordsRequestEntry { Data = Stream(enc.Json), PartitionKey = $"user-{u}" });
             }
         }
 
         foreach (var chunk in entries.Chunk(100))
         {
-            var put = await kinesis.PutRecordsAsync(new PutRecordsRequest { StreamName = stream, Records = chunk });
+            var put = await kinesis.PutRecordsAsync(new PutRecordsRequest { StreamName = stream, Records = [.. chunk] });
             Assert.Equal(0, put.FailedRecordCount);
         }
 
@@ -91,7 +92,7 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         Assert.Equal(Users * EventsPerUser, before.Count);
         foreach (var r in before)
         {
-            var dec = await consumer.Protector.DecryptAsync(r.Data, stream);
+            var dec = await consumer.Protector.DecryptAsync(r.Data.ToArray(), stream);
             Assert.Equal(RevealStatus.Decrypted, dec.Status);
         }
 
@@ -99,7 +100,7 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         await kinesis.PutRecordsAsync(new PutRecordsRequest
         {
             StreamName = control,
-            Records = [new PutRecordsRequestEntry { Data = Encoding.UTF8.GetBytes($$"""{"userId":"{{Forgotten}}","requestedAt":"2026-11-23T12:00:00Z"}"""), PartitionKey = Forgotten }],
+            Records = [new PutRecordsRequestEntry { Data = Stream(Encoding.UTF8.GetBytes($$"""{"userId":"{{Forgotten}}","requestedAt":"2026-11-23T12:00:00Z"}""")), PartitionKey = Forgotten }],
         });
         var requests = await ReadAllAsync(kinesis, control);
         var log = new StringWriter();
@@ -132,7 +133,7 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         int redacted = 0;
         foreach (var r in after)
         {
-            var dec = await consumer.Protector.DecryptAsync(r.Data, stream);
+            var dec = await consumer.Protector.DecryptAsync(r.Data.ToArray(), stream);
             if (dec.UserId == Forgotten)
             {
                 Assert.Equal(RevealStatus.Redacted, dec.Status);
@@ -187,7 +188,7 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
     public async Task Full_pipeline_aggregating_producer_and_batch_processor_redact_the_forgotten_user()
     {
         var stream = EmulatorFixture.UniqueName("pii-agg");
-        using var kinesis = new KinesisClient(new KinesisClientOptions { ServiceUrl = fixture.KinesisEndpoint, Region = fixture.Region, Credentials = fixture.Credentials });
+        using var kinesis = fixture.CreateKinesisClient();
         await kinesis.CreateStreamAsync(new CreateStreamRequest { StreamName = stream, ShardCount = 2 });
         await kinesis.WaitForStreamActiveAsync(stream);
         using var dynamo = fixture.CreateDynamoDbClient();
@@ -228,7 +229,7 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         var records = await ReadAllAsync(kinesis, stream);
         Assert.True(records.Count < Users * EventsPerUser, "the producer aggregated");
         var raw = Encoding.UTF8.GetString(records.SelectMany(r => r.Data.ToArray()).ToArray());
-        var decoded = Encoding.UTF8.GetString(records.SelectMany(r => RecordDecoder.Default.Decode(r.Data, r.PartitionKey).SelectMany(u => u.Data.ToArray())).ToArray());
+        var decoded = Encoding.UTF8.GetString(records.SelectMany(r => RecordDecoder.Default.Decode(r.Data.ToArray(), r.PartitionKey).SelectMany(u => u.Data.ToArray())).ToArray());
         for (int u = 0; u < Users; u++)
         {
             foreach (var secret in Secrets(u))
@@ -246,7 +247,7 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         {
             Records = records.Select(r => new KinesisEventRecord
             {
-                Kinesis = new KinesisRecordData { PartitionKey = r.PartitionKey, SequenceNumber = r.SequenceNumber, Data = Convert.ToBase64String(r.Data.Span), KinesisSchemaVersion = "1.0" },
+                Kinesis = new KinesisRecordData { PartitionKey = r.PartitionKey, SequenceNumber = r.SequenceNumber, Data = Convert.ToBase64String(r.Data.ToArray()), KinesisSchemaVersion = "1.0" },
                 EventSource = "aws:kinesis",
                 EventSourceArn = "arn:aws:kinesis:us-east-1:000000000000:stream/" + stream,
                 EventId = "shardId-000000000000:" + r.SequenceNumber,
@@ -338,14 +339,14 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         var poisonJson = Event(7, 99).Replace("\"n\":99", "\"n\":\"99\"", StringComparison.Ordinal);
         var poisonData = await producerSide.Protector.EncryptAsync(Encoding.UTF8.GetBytes(poisonJson), stream);
         Assert.Equal(ProtectStatus.Encrypted, poisonData.Status);
-        var poison = await s.Kinesis.PutRecordAsync(new PutRecordRequest { StreamName = stream, PartitionKey = Forgotten, Data = poisonData.Json });
+        var poison = await s.Kinesis.PutRecordAsync(new PutRecordRequest { StreamName = stream, PartitionKey = Forgotten, Data = Stream(poisonData.Json) });
 
         // 2. Forget through the control stream and the Forget function; the producer's cached key expires after the TTL.
         await s.Kinesis.PutRecordAsync(new PutRecordRequest
         {
             StreamName = control,
             PartitionKey = Forgotten,
-            Data = Encoding.UTF8.GetBytes($$"""{"userId":"{{Forgotten}}","requestedAt":"2026-11-23T12:00:00Z"}"""),
+            Data = Stream(Encoding.UTF8.GetBytes($$"""{"userId":"{{Forgotten}}","requestedAt":"2026-11-23T12:00:00Z"}""")),
         });
         var forgetLog = new StringWriter();
         using (var response = await new ForgetFunction(forgetter.Shredder, forgetLog).HandleAsync(new MemoryStream(LambdaEvent(control, await ReadAllAsync(s.Kinesis, control))), default))
@@ -375,7 +376,7 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         // The stream: raw bytes, and every user record after deaggregation.
         AssertNoPlaintext("the stream", Encoding.UTF8.GetString(records.SelectMany(r => r.Record.Data.ToArray()).ToArray()));
         AssertNoPlaintext("the deaggregated stream", Encoding.UTF8.GetString(records
-            .SelectMany(r => RecordDecoder.Default.Decode(r.Record.Data, r.Record.PartitionKey).SelectMany(u => u.Data.ToArray())).ToArray()));
+            .SelectMany(r => RecordDecoder.Default.Decode(r.Record.Data.ToArray(), r.Record.PartitionKey).SelectMany(u => u.Data.ToArray())).ToArray()));
 
         // The aggregates table: every attribute of every item. The forgotten user's (pseudonymous) aggregates are there,
         // built from the records written before the forget — counts, not personal data.
@@ -476,12 +477,12 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         }
     }
 
-    private static async Task<List<Cloud.Kinesis.Model.Record>> ReadAllAsync(IKinesisClient kinesis, string stream)
+    private static async Task<List<Amazon.Kinesis.Model.Record>> ReadAllAsync(IAmazonKinesis kinesis, string stream)
     {
-        var result = new List<Cloud.Kinesis.Model.Record>();
+        var result = new List<Amazon.Kinesis.Model.Record>();
         foreach (var shard in await kinesis.ListAllShardsAsync(stream))
         {
-            var it = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TrimHorizon })).ShardIterator;
+            var it = (await kinesis.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TRIM_HORIZON })).ShardIterator;
             while (it is not null)
             {
                 var page = await kinesis.GetRecordsAsync(new GetRecordsRequest { ShardIterator = it, Limit = 1000 });
@@ -498,7 +499,10 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
         return result;
     }
 
-    private static byte[] LambdaEvent(string stream, List<Cloud.Kinesis.Model.Record> records)
+    /// <summary>Bytes as the SDK's record data.</summary>
+    private static MemoryStream Stream(ReadOnlyMemory<byte> data) => new(data.ToArray(), writable: false);
+
+    private static byte[] LambdaEvent(string stream, List<Amazon.Kinesis.Model.Record> records)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -512,8 +516,8 @@ public sealed class CryptoShreddingTests(EmulatorFixture fixture)
                 w.WriteString("kinesisSchemaVersion", "1.0");
                 w.WriteString("partitionKey", r.PartitionKey);
                 w.WriteString("sequenceNumber", r.SequenceNumber);
-                w.WriteBase64String("data", r.Data.Span);
-                w.WriteNumber("approximateArrivalTimestamp", r.ApproximateArrivalTimestamp.ToUnixTimeMilliseconds() / 1000.0);
+                w.WriteBase64String("data", r.Data.ToArray());
+                w.WriteNumber("approximateArrivalTimestamp", new DateTimeOffset(r.ApproximateArrivalTimestamp!.Value.ToUniversalTime()).ToUnixTimeMilliseconds() / 1000.0);
                 w.WriteEndObject();
                 w.WriteString("eventSource", "aws:kinesis");
                 w.WriteString("eventVersion", "1.0");

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Amazon.Kinesis;
+using Amazon.Kinesis.Model;
 using Cloud.Kinesis;
-using Cloud.Kinesis.Model;
 using Cloud.Producer;
 using Cloud.Records;
 using Cloud.Testing;
@@ -14,23 +15,30 @@ namespace Cloud.IntegrationTests.Producer;
 [Collection(EmulatorCollection.Name)]
 public sealed class ProducerIntegrationTests(EmulatorFixture fixture) : IDisposable
 {
-    private readonly KinesisClient _client = CreateClient(fixture);
+    private readonly AmazonKinesisClient _client = CreateClient(fixture);
 
-    public void Dispose() => _client.Dispose();
+    // The producer is the one retry layer of its calls: its client has SDK retries off.
+    private readonly AmazonKinesisClient _producerClient = fixture.CreateKinesisClient(o => o.MaxErrorRetry = 0);
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _producerClient.Dispose();
+    }
 
     private static byte[] Payload(string key, int index) => Encoding.UTF8.GetBytes($"{key}|{index.ToString(CultureInfo.InvariantCulture)}|{{\"event\":\"click\",\"page\":\"/p/{index % 97}\"}}");
 
     /// <summary>Every user record of the stream in shard order (sequence number, then sub-sequence number).</summary>
     private async Task<Dictionary<string, List<(string Text, string Sequence, long Sub)>>> ReadBackAsync(string stream)
     {
-        var shards = (await _client.ListShardsAsync(new ListShardsRequest { StreamName = stream })).Shards;
+        var shards = await _client.ListAllShardsAsync(stream);
         var byShard = new Dictionary<string, List<(string, string, long)>>();
         foreach (var shard in shards)
         {
             var list = new List<(string, string, long)>();
             var iterator = (await _client.GetShardIteratorAsync(new GetShardIteratorRequest
             {
-                StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TrimHorizon,
+                StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TRIM_HORIZON,
             })).ShardIterator;
             int empty = 0;
             while (iterator is not null && empty < 3)
@@ -39,7 +47,7 @@ public sealed class ProducerIntegrationTests(EmulatorFixture fixture) : IDisposa
                 empty = page.Records.Count == 0 ? empty + 1 : 0;
                 foreach (var record in page.Records)
                 {
-                    foreach (var user in RecordDecoder.Default.Decode(record.Data, record.PartitionKey, record.SequenceNumber))
+                    foreach (var user in RecordDecoder.Default.Decode(record.Data.ToArray(), record.PartitionKey, record.SequenceNumber))
                     {
                         list.Add((Encoding.UTF8.GetString(user.Data.Span), record.SequenceNumber, user.SubSequenceNumber));
                     }
@@ -59,7 +67,7 @@ public sealed class ProducerIntegrationTests(EmulatorFixture fixture) : IDisposa
         try
         {
             var sends = new List<(byte[] Data, Task<SendResult> Task)>();
-            await using (var producer = new KinesisProducer(_client, new KinesisProducerOptions { StreamName = stream }))
+            await using (var producer = new KinesisProducer(_producerClient, new KinesisProducerOptions { StreamName = stream }))
             {
                 for (int i = 0; i < 3000; i++)
                 {
@@ -100,15 +108,14 @@ public sealed class ProducerIntegrationTests(EmulatorFixture fixture) : IDisposa
             DropBeforeForwardRate = 0.02,
             DropAfterForwardRate = 0.01,
         });
-        using var faulty = new KinesisClient(new KinesisClientOptions
+        // AWS's client behind the fault proxy, SDK retries off: every fault reaches the producer's own retry layer.
+        using var faulty = KinesisClientFactory.Create(new KinesisConnectionOptions
         {
             ServiceUrl = proxy.Endpoint,
             Region = fixture.Region,
             Credentials = fixture.Credentials,
-            MaxRetries = 3,
-            BaseDelay = TimeSpan.FromMilliseconds(50),
-            MaxDelay = TimeSpan.FromSeconds(1),
-            AttemptTimeout = TimeSpan.FromSeconds(20),
+            MaxErrorRetry = 0,
+            Timeout = TimeSpan.FromSeconds(20),
         });
         const int total = 200_000;
         var failures = new List<RecordDeliveryException>();
@@ -165,7 +172,7 @@ public sealed class ProducerIntegrationTests(EmulatorFixture fixture) : IDisposa
     public async Task A_missing_stream_fails_records_with_a_typed_error()
     {
         var stream = EmulatorFixture.UniqueName("prod-missing");
-        await using var producer = new KinesisProducer(_client, new KinesisProducerOptions { StreamName = stream });
+        await using var producer = new KinesisProducer(_producerClient, new KinesisProducerOptions { StreamName = stream });
         var ex = await Assert.ThrowsAsync<RecordDeliveryException>(() => producer.SendAsync(Encoding.UTF8.GetBytes("x"), "k").AsTask());
         Assert.Equal(DeliveryFailureReason.StreamNotFound, ex.Reason);
         Assert.Contains(stream, ex.Message, StringComparison.Ordinal);

@@ -161,7 +161,7 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
             if (Roll() < options.DropBeforeForwardRate)
             {
                 Interlocked.Increment(ref Counters._droppedBefore);
-                context.Response.Abort();
+                await DropAsync(context).ConfigureAwait(false);
                 return;
             }
             if (Roll() < options.ServerErrorRate)
@@ -185,7 +185,7 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
             if (Roll() < options.DropAfterForwardRate)
             {
                 Interlocked.Increment(ref Counters._droppedAfter);
-                context.Response.Abort();
+                await DropAsync(context).ConfigureAwait(false);
                 return;
             }
             await WriteAsync(context, status, responseBody, contentType).ConfigureAwait(false);
@@ -199,6 +199,30 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
             catch (ObjectDisposedException)
             {
             }
+        }
+    }
+
+    /// <summary>
+    /// Breaks the connection mid-answer: headers promising a body, a fragment of it, then the connection is closed.
+    /// (HttpListener's managed Abort() alone answers an empty 200 on Linux, which a client reads as a valid response.)
+    /// </summary>
+    private static async Task DropAsync(HttpListenerContext context)
+    {
+        try
+        {
+            context.Response.StatusCode = (int)HttpStatusCode.OK;
+            context.Response.ContentType = "application/x-amz-json-1.1";
+            context.Response.ContentLength64 = 4096;
+            await context.Response.OutputStream.WriteAsync("{\"Fai"u8.ToArray()).ConfigureAwait(false);
+            await context.Response.OutputStream.FlushAsync().ConfigureAwait(false);
+        }
+        catch (HttpListenerException)
+        {
+            // the client already went away
+        }
+        finally
+        {
+            context.Response.Abort();
         }
     }
 
