@@ -95,6 +95,25 @@ public sealed class ProduceConsumeTests(EmulatorFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Consume_through_an_enhanced_fan_out_consumer_gives_the_same_records_as_polling()
+    {
+        var stream = await _sandbox.CreateStreamAsync("cli-efo", 2);
+        var produced = await _sandbox.OnEmulatorsWithInputAsync(string.Join('\n', Events(20)) + "\n", "produce", stream, "--key-field", "userId", "--json");
+        CliAssert.Succeeded(produced);
+
+        var polled = await _sandbox.OnEmulatorsAsync("consume", stream, "--idle-timeout", "1");
+        var pushed = await _sandbox.OnEmulatorsAsync("consume", stream, "--efo", "cli-efo-consumer", "--idle-timeout", "2");
+        var limited = await _sandbox.OnEmulatorsAsync("consume", stream, "--efo", "cli-efo-consumer", "--max", "3");
+
+        CliAssert.Succeeded(polled);
+        CliAssert.Succeeded(pushed);
+        Assert.Equal(20, pushed.StdoutLines.Count);
+        Assert.Equal(polled.StdoutLines.Order(StringComparer.Ordinal), pushed.StdoutLines.Order(StringComparer.Ordinal));
+        CliAssert.Succeeded(limited);
+        Assert.Equal(3, limited.StdoutLines.Count);
+    }
+
+    [Fact]
     public async Task Consume_at_timestamp_starts_at_records_that_arrived_from_then_on()
     {
         var stream = await _sandbox.CreateStreamAsync("cli-at", 2);
