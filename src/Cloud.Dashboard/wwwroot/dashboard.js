@@ -23,14 +23,18 @@
     const el = document.getElementById('chart-shards');
     const bars = uPlot.paths.bars({ size: [0.6, 60] });
     const opts = Object.assign(size(el), {
-      scales: { x: { time: false }, lag: {} },
+      scales: {
+        x: { time: false, range: (u, min, max) => [(min ?? 0) - 0.5, (max ?? 0) + 0.5] },
+        y: { range: (u, min, max) => [0, Math.max(1, (max ?? 0) * 1.15)] },
+        lag: { range: (u, min, max) => [0, Math.max(1, (max ?? 0) * 1.15)] },
+      },
       series: [
         { label: 'shard' },
         { label: 'records/s', stroke: '#0073bb', fill: 'rgba(0,115,187,.35)', paths: bars, points: { show: false } },
         { label: 'ms behind', stroke: '#d13212', scale: 'lag', width: 2 },
       ],
       axes: [
-        { values: (u, splits) => splits.map(i => (state.last && state.last.shards[i]) ? state.last.shards[i].shardId.replace('shardId-', '') : '') },
+        { splits: u => u.data[0].slice(), values: (u, splits) => splits.map(i => (state.last && state.last.shards[i]) ? state.last.shards[i].shardId.replace('shardId-', '') : '') },
         { size: 60 },
         { side: 1, scale: 'lag', grid: { show: false }, size: 60 },
       ],
