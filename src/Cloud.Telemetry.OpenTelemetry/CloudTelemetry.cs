@@ -30,7 +30,8 @@ public sealed class CloudTelemetry : IDisposable
 
     /// <summary>Starts exporting. An unreachable endpoint does not fail this call: the first failed export is reported once.</summary>
     /// <param name="options">Endpoint, protocol, sources.</param>
-    /// <param name="logger">Where the export failure goes when <see cref="CloudTelemetryOptions.ExportFailed"/> is null.</param>
+    /// <param name="logger">Where the export failure goes when <see cref="CloudTelemetryOptions.ExportFailed"/> is null
+    /// (standard error when both are null).</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public static CloudTelemetry Start(CloudTelemetryOptions options, ILogger? logger = null)
     {
@@ -85,7 +86,9 @@ public sealed class CloudTelemetry : IDisposable
     internal static ExportFailureMonitor CreateMonitor(CloudTelemetryOptions options, ILogger? logger)
     {
         var monitor = new ExportFailureMonitor();
-        var report = options.ExportFailed ?? (message => logger?.LogWarning("{Message}", message));
+        var report = options.ExportFailed ?? (logger is not null
+            ? message => logger.LogWarning("{Message}", message)
+            : message => Console.Error.WriteLine(message));
         monitor.Start(options.OtlpEndpoint!.ToString(), report);
         return monitor;
     }

@@ -41,7 +41,8 @@ public sealed class CloudTelemetryOptions
     /// <summary>
     /// Called once, on the first failed export (the collector is unreachable, refuses, times out), with a message
     /// naming the endpoint. Export failures never stop the application. When null, the failure is logged once as
-    /// a warning through the logger given to <see cref="CloudTelemetry.Start"/> or the container's logging.
+    /// a warning through the logger given to <see cref="CloudTelemetry.Start"/> or the container's logging
+    /// (standard error when there is none).
     /// </summary>
     public Action<string>? ExportFailed { get; init; }
 
