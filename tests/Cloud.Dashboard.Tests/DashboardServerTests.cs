@@ -173,3 +173,17 @@ public class DashboardServerTests
         Assert.Contains(problem, ex.Message, StringComparison.Ordinal);
     }
 }
+
+public class LatestSnapshotSourceTests
+{
+    [Fact]
+    public async Task The_dashboard_shows_the_last_published_snapshot()
+    {
+        var source = new LatestSnapshotSource(FakeDashboardSource.Make(1));
+        await using var server = await DashboardServer.StartAsync(source, new DashboardOptions(), CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = server.Url };
+        source.Publish(FakeDashboardSource.Make(7) with { Status = "published" });
+        using var doc = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync("/snapshot"));
+        Assert.Equal("published", doc.RootElement.GetProperty("status").GetString());
+    }
+}
