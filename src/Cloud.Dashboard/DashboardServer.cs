@@ -113,6 +113,18 @@ public sealed class DashboardServer : IAsyncDisposable
     private static void Map(WebApplication app, IDashboardSource source, DashboardOptions options)
     {
         var lifetime = app.Lifetime;
+        // Loopback binding keeps other machines out; the Host check keeps out web pages that rebind their own
+        // DNS name to 127.0.0.1 to read the dashboard from the user's browser.
+        app.Use((context, next) =>
+        {
+            string host = context.Request.Host.Host;
+            if (host is "127.0.0.1" or "localhost" or "[::1]")
+            {
+                return next(context);
+            }
+            context.Response.StatusCode = StatusCodes.Status421MisdirectedRequest;
+            return Task.CompletedTask;
+        });
         app.MapGet("/", () => Resource("wwwroot.index.html", "text/html; charset=utf-8"));
         app.MapGet("/dashboard.js", () => Resource("wwwroot.dashboard.js", "text/javascript; charset=utf-8"));
         app.MapGet("/dashboard.css", () => Resource("wwwroot.dashboard.css", "text/css; charset=utf-8"));

@@ -162,6 +162,20 @@ public class DashboardServerTests
         Assert.False(cts.IsCancellationRequested, "the stream did not end when the dashboard stopped");
     }
 
+    [Fact]
+    public async Task Requests_for_another_host_name_are_refused()
+    {
+        await using var server = await DashboardServer.StartAsync(new FakeDashboardSource(), Fast, CancellationToken.None);
+        using var http = new HttpClient { BaseAddress = server.Url };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/snapshot");
+        request.Headers.Host = "attacker.example";
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.MisdirectedRequest, response.StatusCode);
+        using var local = new HttpRequestMessage(HttpMethod.Get, "/snapshot");
+        local.Headers.Host = $"localhost:{server.Port}";
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(local)).StatusCode);
+    }
+
     [Theory]
     [InlineData(-1, 1000, "Port -1")]
     [InlineData(70000, 1000, "Port 70000")]
