@@ -23,6 +23,16 @@ internal sealed class ExportFailureMonitor : EventListener
     /// <summary>True once a failure was reported.</summary>
     public bool Reported => Volatile.Read(ref _reported) != 0;
 
+    private static string FirstLine(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return string.Empty;
+        }
+        int end = text.IndexOfAny(['\r', '\n']);
+        return (end < 0 ? text : text[..end]).Trim();
+    }
+
     protected override void OnEventSourceCreated(EventSource eventSource)
     {
         // Runs during the base constructor too: touch no instance field here.
@@ -40,7 +50,7 @@ internal sealed class ExportFailureMonitor : EventListener
             return;
         }
         string detail = eventData.Payload is { Count: > 0 } payload
-            ? string.Join("; ", payload.Select(p => p?.ToString()).Where(p => !string.IsNullOrEmpty(p)))
+            ? string.Join("; ", payload.Select(p => FirstLine(p?.ToString())).Where(p => p.Length > 0)) // no stack traces
             : string.Empty;
         if (detail.Length > 300)
         {
