@@ -35,6 +35,17 @@ command -v npm >/dev/null 2>&1 || fail "npm not found: install Node.js 20 or new
 NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
 [[ "$NODE_MAJOR" -ge 20 ]] || fail "Node.js 20 or newer required; found $(node --version)."
 
+# --- headless Chromium for the dashboard's real-browser test (Debian's package; Playwright's browsers are not used)
+if [[ ! -x /usr/lib/chromium/chromium && ! -x /usr/bin/chromium && -z "${CLOUD_CHROMIUM:-}" ]]; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "==> apt-get install chromium (dashboard browser test)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+      || echo "test.sh: could not install chromium: the dashboard browser test will be SKIPPED." >&2
+  else
+    echo "test.sh: chromium not installed and not root: the dashboard browser test will be SKIPPED (apt-get install -y chromium, or set CLOUD_CHROMIUM)." >&2
+  fi
+fi
+
 # --- pinned npm emulators and peers (same stamp as Cloud.Emulators.NodeTools) ----------------------
 TOOLS="$ROOT/tools/emulators"
 STAMP="$TOOLS/node_modules/.cloud-install.stamp"

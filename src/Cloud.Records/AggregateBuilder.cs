@@ -14,7 +14,7 @@ namespace Cloud.Records;
 /// </summary>
 /// <remarks>
 /// Wire format: <c>[F3 89 9A C2][AggregatedRecord][MD5(AggregatedRecord)]</c> with the key tables written before
-/// the records (field order 1, 2, 3, as protobuf serializers do).
+/// the records (field order 1, 2, 3, as protobuf serializers do); a record's optional tags (field 4) follow its data.
 /// </remarks>
 public sealed class AggregateBuilder : IDisposable
 {
@@ -101,7 +101,16 @@ public sealed class AggregateBuilder : IDisposable
     /// <param name="explicitHashKey">Optional explicit hash key (decimal 0..2^128-1).</param>
     /// <param name="data">The record's data.</param>
     /// <exception cref="ArgumentException">The partition key or explicit hash key is invalid.</exception>
-    public bool TryAdd(string partitionKey, string? explicitHashKey, ReadOnlySpan<byte> data)
+    public bool TryAdd(string partitionKey, string? explicitHashKey, ReadOnlySpan<byte> data) =>
+        TryAdd(partitionKey, explicitHashKey, data, default);
+
+    /// <summary>
+    /// Adds a user record carrying KPL per-record <paramref name="tags"/> (Record field 4, which KPL deaggregators
+    /// skip), e.g. <see cref="KplTraceTags.Create(string, string?)"/>; otherwise as
+    /// <see cref="TryAdd(string, string?, ReadOnlySpan{byte})"/>. The tags count towards the size limit.
+    /// </summary>
+    /// <exception cref="ArgumentException">The partition key or explicit hash key is invalid.</exception>
+    public bool TryAdd(string partitionKey, string? explicitHashKey, ReadOnlySpan<byte> data, KplRecordTags tags)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         PartitionKeyHash.ValidatePartitionKey(partitionKey);
@@ -135,7 +144,7 @@ public sealed class AggregateBuilder : IDisposable
             pkEntrySize = ProtoWire.LengthDelimitedSize(pkBytes);
         }
 
-        int inner = RecordBodySize(pkIndex, ehkIndex, data.Length);
+        int inner = RecordBodySize(pkIndex, ehkIndex, data.Length) + tags.Encoded.Length;
         long recordEntrySize = 1 + ProtoWire.VarintSize((ulong)inner) + (long)inner;
         long newSize = KplFormat.Overhead + (long)ProtobufSize + pkEntrySize + ehkEntrySize + recordEntrySize;
         if (_countOuterKey)
@@ -186,6 +195,7 @@ public sealed class AggregateBuilder : IDisposable
         rec[pos++] = DataTag;
         pos += ProtoWire.WriteVarint(rec[pos..], (uint)data.Length);
         data.CopyTo(rec[pos..]);
+        tags.Encoded.CopyTo(rec[(pos + data.Length)..]);
         _records.Advance((int)recordEntrySize);
 
         if (_count++ == 0)
@@ -208,7 +218,11 @@ public sealed class AggregateBuilder : IDisposable
     /// Exact <see cref="EncodedSize"/> of an aggregate holding only this record: use it to decide whether a record
     /// can be aggregated at all.
     /// </summary>
-    public static long EncodedSizeOfSingle(string partitionKey, string? explicitHashKey, int dataLength)
+    public static long EncodedSizeOfSingle(string partitionKey, string? explicitHashKey, int dataLength) =>
+        EncodedSizeOfSingle(partitionKey, explicitHashKey, dataLength, default);
+
+    /// <summary>Exact <see cref="EncodedSize"/> of an aggregate holding only this record with <paramref name="tags"/>.</summary>
+    public static long EncodedSizeOfSingle(string partitionKey, string? explicitHashKey, int dataLength, KplRecordTags tags)
     {
         ArgumentNullException.ThrowIfNull(partitionKey);
         ArgumentOutOfRangeException.ThrowIfNegative(dataLength);
@@ -217,7 +231,7 @@ public sealed class AggregateBuilder : IDisposable
         {
             size += ProtoWire.LengthDelimitedSize(explicitHashKey.Length);
         }
-        int inner = RecordBodySize(0, explicitHashKey is null ? -1 : 0, dataLength);
+        int inner = RecordBodySize(0, explicitHashKey is null ? -1 : 0, dataLength) + tags.Encoded.Length;
         return size + 1 + ProtoWire.VarintSize((ulong)inner) + inner;
     }
 

@@ -249,7 +249,10 @@ public ref struct KplAggregateReader
         {
             throw new AggregateFormatException(recordStart, $"explicit_hash_key_index {ehkIndex} is out of range: the explicit hash key table has {_hashKeyCount} entries", index);
         }
-        return new KplSubRecord(index, (int)pkIndex, hasEhk ? (int)ehkIndex : -1, span.Slice(dataStart, dataLength), dataStart);
+        return new KplSubRecord(index, (int)pkIndex, hasEhk ? (int)ehkIndex : -1, span.Slice(dataStart, dataLength), dataStart)
+        {
+            Body = span[start..end],
+        };
     }
 
     private readonly ulong ReadVarint(ReadOnlySpan<byte> span, ref int pos, string what, int index, int end = -1, bool isLength = false)
@@ -343,4 +346,7 @@ public readonly ref struct KplSubRecord
 
     /// <summary>Offset of <see cref="Data"/> within the aggregate bytes.</summary>
     public int DataOffset { get; }
+
+    /// <summary>The sub-record's whole Record message (all fields, including tags: see <see cref="KplTraceTags"/>).</summary>
+    public ReadOnlySpan<byte> Body { get; init; }
 }
