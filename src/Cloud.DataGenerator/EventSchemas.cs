@@ -22,7 +22,8 @@ public static class EventSchemas
           {"name":"device","type":"string"},
           {"name":"country","type":"string"},
           {"name":"durationMs","type":"int"},
-          {"name":"amount","type":"double"}]}
+          {"name":"amount","type":"double"},
+          {"name":"sealedUserId","type":["null","string"],"default":null}]}
         """;
 
     /// <summary>The JSON Schema of the same events.</summary>
@@ -30,7 +31,8 @@ public static class EventSchemas
         {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object",
          "properties":{"eventId":{"type":"string"},"type":{"type":"string"},"timestamp":{"type":"string"},"userId":{"type":"string"},
            "name":{"type":"string"},"email":{"type":"string"},"ip":{"type":"string"},"page":{"type":"string"},"referrer":{"type":"string"},
-           "device":{"type":"string"},"country":{"type":"string"},"durationMs":{"type":"integer"},"amount":{"type":"number"}},
+           "device":{"type":"string"},"country":{"type":"string"},"durationMs":{"type":"integer"},"amount":{"type":"number"},
+           "sealedUserId":{"type":"string"}},
          "required":["eventId","type","timestamp","userId","page"]}
         """;
 
@@ -51,7 +53,8 @@ public static class EventSchemas
           {"name":"supply","type":"int"},
           {"name":"surgeMultiplier","type":"double"},
           {"name":"distanceKm","type":"double"},
-          {"name":"price","type":"double"}]}
+          {"name":"price","type":"double"},
+          {"name":"sealedUserId","type":["null","string"],"default":null}]}
         """;
 
     /// <summary>The JSON Schema of the ride-pricing events.</summary>

@@ -76,6 +76,25 @@ public sealed class ProduceConsumeTests(EmulatorFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Produce_reports_hot_keys_as_pseudonyms_unless_raw_keys_are_asked_for()
+    {
+        var stream = await _sandbox.CreateStreamAsync("cli-hot", 1);
+        var lines = Enumerable.Range(0, 40).Select(i => $"{{\"userId\":\"{(i % 4 == 0 ? "alice@example.com" : $"user-{i}")}\",\"n\":{i}}}").ToList();
+        var input = string.Join('\n', lines) + "\n";
+
+        var hidden = await _sandbox.OnEmulatorsWithInputAsync(input, "produce", stream, "--key-field", "userId", "--json");
+        CliAssert.Succeeded(hidden);
+        Assert.DoesNotContain("alice", hidden.Stdout, StringComparison.Ordinal);
+        var top = hidden.Json().GetProperty("hotKeys")[0];
+        Assert.Matches("^k:[0-9a-f]{12}$", top.GetProperty("key").GetString());
+        Assert.Equal(10, top.GetProperty("records").GetInt64());
+
+        var raw = await _sandbox.OnEmulatorsWithInputAsync(input, "produce", stream, "--key-field", "userId", "--raw-hot-keys", "--json");
+        CliAssert.Succeeded(raw);
+        Assert.Equal("alice@example.com", raw.Json().GetProperty("hotKeys")[0].GetProperty("key").GetString());
+    }
+
+    [Fact]
     public async Task Consume_stops_at_max_or_when_every_shard_is_idle_at_its_tip()
     {
         var stream = await _sandbox.CreateStreamAsync("cli-max", 1);

@@ -14,7 +14,7 @@ public class ConsumersStackTests(DefaultStacksFixture f)
             ("Handler", "Cloud.Functions.Aggregator::Cloud.Functions.Aggregator.Function::FunctionHandler"),
             ("MemorySize", 1024),
             ("Timeout", 60),
-            ("Environment", T.O(("Variables", T.O(("AGGREGATES_TABLE", Match.AnyValue()))))),
+            ("Environment", T.O(("Variables", Match.ObjectLike(T.O(("AGGREGATES_TABLE", Match.AnyValue()), ("SCHEMA_REGISTRY_TABLE", Match.AnyValue())))))),
             ("Code", T.O(("S3Bucket", Match.AnyValue()), ("S3Key", Match.StringLikeRegexp("\\.zip$"))))));
     }
 
@@ -98,6 +98,22 @@ public class ConsumersStackTests(DefaultStacksFixture f)
         {
             Match.ObjectLike(T.O(("Action", new object[] { "kinesis:SubscribeToShard", "kinesis:DescribeStreamConsumer" }), ("Resource", consumerArn))),
         }))))));
+    }
+
+    [Fact]
+    public void The_aggregator_reads_the_schema_registry_table_and_cannot_write_it()
+    {
+        var statements = T.Resources(f.Consumers, "AWS::IAM::Policy")
+            .SelectMany(p => p.Properties["PolicyDocument"]!["Statement"]!.AsArray())
+            .Select(st => st!.ToJsonString())
+            .Where(st => st.Contains("SchemaTable", StringComparison.Ordinal) || st.Contains("Schemas", StringComparison.Ordinal))
+            .ToList();
+        Assert.NotEmpty(statements);
+        Assert.All(statements, st =>
+        {
+            Assert.Contains("dynamodb:GetItem", st, StringComparison.Ordinal);
+            Assert.DoesNotContain("dynamodb:PutItem", st, StringComparison.Ordinal);
+        });
     }
 
     [Fact]

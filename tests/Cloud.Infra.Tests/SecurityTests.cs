@@ -66,7 +66,7 @@ public class SecurityTests(DefaultStacksFixture f)
             }
         }
 
-        Assert.Equal(2 + 2 + 2, count);
+        Assert.Equal(2 + 3 + 2, count); // streams; key, aggregates and schema tables; failure queues
     }
 
     [Fact]

@@ -41,6 +41,7 @@ public sealed class ConsumersStack : Stack
         var aggregatorEnvironment = new Dictionary<string, string>
         {
             ["AGGREGATES_TABLE"] = deps.Aggregates.Table.TableName,
+            ["SCHEMA_REGISTRY_TABLE"] = deps.Aggregates.SchemaTable.TableName,
         };
         if (config.AggregatorFunction.KeyField is { } keyField)
         {
@@ -63,6 +64,7 @@ public sealed class ConsumersStack : Stack
         // personal fields (it refuses to aggregate them), so it gets no access to keys; forgetting only deletes keys
         // (wrapped keys are dropped, nothing is unwrapped), so the forget function gets no master-key use.
         deps.Aggregates.Table.GrantReadWriteData(Aggregator);
+        deps.Aggregates.SchemaTable.GrantReadData(Aggregator); // decodes GSR records; never registers schemas
         deps.Privacy.KeyTable.GrantReadWriteData(Forget);
 
         AggregatorMapping = Mapping(Aggregator, deps.Streams.Events, config.AggregatorEventSource, AggregatorFailures);

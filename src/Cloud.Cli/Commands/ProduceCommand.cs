@@ -30,7 +30,8 @@ public static class ProduceCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the data generator", DefaultValueFactory = _ => 42 };
         var schema = SchemaRecords.SchemaOption();
         var schemaVersion = SchemaRecords.SchemaVersionOption();
-        var command = new Command("produce", "Send JSON lines from stdin (or generated events) to a stream") { stream, keyField, userField, encrypt, compress, sync, generate, rate, kind, seed, schema, schemaVersion };
+        var rawHotKeys = new Option<bool>("--raw-hot-keys") { Description = "Show the hottest partition keys as sent (default: per-run pseudonyms, since keys are often user ids)" };
+        var command = new Command("produce", "Send JSON lines from stdin (or generated events) to a stream") { stream, keyField, userField, encrypt, compress, sync, generate, rate, kind, seed, schema, schemaVersion, rawHotKeys };
         command.Validators.Add(result =>
         {
             if (result.GetValue(rate) is <= 0)
@@ -204,6 +205,7 @@ public static class ProduceCommand
 
                 await producer.FlushAsync(ct).ConfigureAwait(false);
                 await Task.WhenAll(pending).ConfigureAwait(false);
+                stats.HotKeys = producer.GetHotKeys(parse.GetValue(rawHotKeys) ? HotKeyDisclosure.Raw : HotKeyDisclosure.Pseudonymized);
             }
 
             stats.Failed = Math.Max(stats.Failed, Interlocked.Read(ref failures));
@@ -226,6 +228,16 @@ public static class ProduceCommand
                     }
 
                     w.WriteEndObject();
+                    w.WriteStartArray("hotKeys");
+                    foreach (var hot in stats.HotKeys.Take(5))
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("key", hot.PartitionKey);
+                        w.WriteNumber("records", hot.Count);
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
                     w.WriteEndObject();
                 });
             }
@@ -235,6 +247,11 @@ public static class ProduceCommand
                 foreach (var (shard, n) in stats.PerShard.OrderBy(p => p.Key, StringComparer.Ordinal))
                 {
                     console.Out.WriteLine($"  {shard}: {n:N0}");
+                }
+
+                if (stats.HotKeys.Count > 0)
+                {
+                    console.Out.WriteLine("  hot keys: " + string.Join(", ", stats.HotKeys.Take(5).Select(h => $"{h.PartitionKey} ({h.Count:N0})")));
                 }
             }
 
@@ -320,6 +337,7 @@ public static class ProduceCommand
         public long Failed;
         public long Rejected;
         public Dictionary<string, long> PerShard { get; } = new(StringComparer.Ordinal);
+        public IReadOnlyList<HotKey> HotKeys { get; set; } = [];
 
         public void Durable(string shardId)
         {

@@ -98,7 +98,7 @@ public sealed class KinesisLimitProxy : IAsyncDisposable
                 await PutRecordsAsync(context, body).ConfigureAwait(false);
                 return;
             }
-            if (json && operation == "PutRecord" && !await AdmitPutRecordAsync(body).ConfigureAwait(false))
+            if (json && operation == "PutRecord" && !await AdmitPutRecordAsync(body, context.Request.Headers).ConfigureAwait(false))
             {
                 await ThrottledAsync(context, "write").ConfigureAwait(false);
                 return;
@@ -132,7 +132,7 @@ public sealed class KinesisLimitProxy : IAsyncDisposable
         var request = JsonNode.Parse(body)!.AsObject();
         string stream = request["StreamName"]?.GetValue<string>() ?? StreamFromArn(request["StreamARN"]?.GetValue<string>());
         var records = request["Records"]?.AsArray() ?? [];
-        var shards = await ShardsAsync(stream).ConfigureAwait(false);
+        var shards = await ShardsAsync(stream, context.Request.Headers).ConfigureAwait(false);
         var kept = new JsonArray();
         var refused = new Dictionary<int, string>();
         for (int i = 0; i < records.Count; i++)
@@ -189,12 +189,12 @@ public sealed class KinesisLimitProxy : IAsyncDisposable
         await WriteAsync(context, HttpStatusCode.OK, response.ToJsonString(), "application/x-amz-json-1.1").ConfigureAwait(false);
     }
 
-    private async Task<bool> AdmitPutRecordAsync(byte[] body)
+    private async Task<bool> AdmitPutRecordAsync(byte[] body, System.Collections.Specialized.NameValueCollection headers)
     {
         var request = JsonNode.Parse(body)!.AsObject();
         string stream = request["StreamName"]?.GetValue<string>() ?? StreamFromArn(request["StreamARN"]?.GetValue<string>());
         string key = request["PartitionKey"]?.GetValue<string>() ?? "";
-        var shards = await ShardsAsync(stream).ConfigureAwait(false);
+        var shards = await ShardsAsync(stream, headers).ConfigureAwait(false);
         string? shard = ShardOf(shards, key, request["ExplicitHashKey"]?.GetValue<string>());
         long bytes = Base64Length(request["Data"]?.GetValue<string>() ?? "") + Encoding.UTF8.GetByteCount(key);
         return shard is null || Limits.TryWrite(stream, shard, bytes);
@@ -237,7 +237,8 @@ public sealed class KinesisLimitProxy : IAsyncDisposable
         }
     }
 
-    private async Task<List<(string ShardId, BigInteger Start, BigInteger End)>> ShardsAsync(string stream)
+    /// <summary>The open shards of a stream, listed upstream with the caller's credentials headers (cached for a second).</summary>
+    private async Task<List<(string ShardId, BigInteger Start, BigInteger End)>> ShardsAsync(string stream, System.Collections.Specialized.NameValueCollection headers)
     {
         long now = _time.GetTimestamp();
         lock (_lock)
@@ -255,7 +256,14 @@ public sealed class KinesisLimitProxy : IAsyncDisposable
             using var message = new HttpRequestMessage(HttpMethod.Post, _target) { Content = new StringContent(request.ToJsonString(), Encoding.UTF8) };
             message.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-amz-json-1.1");
             message.Headers.TryAddWithoutValidation("X-Amz-Target", "Kinesis_20131202.ListShards");
-            message.Headers.TryAddWithoutValidation("Authorization", "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0");
+            // The emulator checks the shape of the signature, not its value: reuse the caller's headers.
+            foreach (var name in new[] { "Authorization", "X-Amz-Date", "X-Amz-Security-Token" })
+            {
+                if (headers[name] is { } value)
+                {
+                    message.Headers.TryAddWithoutValidation(name, value);
+                }
+            }
             using var response = await _upstream.SendAsync(message, _stop.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
