@@ -182,7 +182,8 @@ public static class KinesisErrors
         {
             case AmazonServiceException service when !string.IsNullOrEmpty(service.ErrorCode):
                 return Classify(service.ErrorCode, service.StatusCode == 0 ? null : service.StatusCode);
-            case AmazonServiceException service when service.StatusCode != 0:
+            // A 2xx whose body broke off is a network fault, not a service answer: look at the cause below.
+            case AmazonServiceException service when service.StatusCode != 0 && !((int)service.StatusCode < 300 && HasNetworkCause(service)):
                 return Classify($"Http{(int)service.StatusCode}", service.StatusCode);
         }
         for (Exception? e = exception; e is not null; e = e.InnerException)
@@ -213,6 +214,18 @@ public static class KinesisErrors
             return new KinesisError(KinesisErrorKind.Permanent, KinesisErrorCause.InvalidRequest, exception.GetType().Name);
         }
         return new KinesisError(KinesisErrorKind.Retryable, KinesisErrorCause.Unknown, exception.GetType().Name);
+    }
+
+    private static bool HasNetworkCause(Exception exception)
+    {
+        for (Exception? e = exception.InnerException; e is not null; e = e.InnerException)
+        {
+            if (e is HttpRequestException or SocketException or IOException)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static bool IsCredentialsFailure(AmazonClientException exception) =>

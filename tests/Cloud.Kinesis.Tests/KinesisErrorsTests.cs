@@ -146,6 +146,16 @@ public sealed class KinesisErrorsTests
     }
 
     [Fact]
+    public void A_2xx_answer_whose_body_broke_off_is_a_network_fault()
+    {
+        var cut = new AmazonKinesisException("Error unmarshalling response", new IOException("The response ended prematurely")) { StatusCode = HttpStatusCode.OK };
+        Assert.Equal((KinesisErrorKind.Retryable, KinesisErrorCause.Network), (KinesisErrors.Classify(cut).Kind, KinesisErrors.Classify(cut).Cause));
+        // A 5xx without a code stays a service fault even with an inner I/O error.
+        var server = new AmazonKinesisException("bad gateway", new IOException("x")) { StatusCode = HttpStatusCode.BadGateway };
+        Assert.Equal(KinesisErrorCause.ServiceFault, KinesisErrors.Classify(server).Cause);
+    }
+
+    [Fact]
     public void Client_side_faults_classify_as_network_timeout_credentials_or_invalid()
     {
         Assert.Equal(new KinesisError(KinesisErrorKind.Retryable, KinesisErrorCause.Network, nameof(HttpRequestException)),
