@@ -38,7 +38,7 @@ public sealed class KinesisLimitProxy : IAsyncDisposable
         Endpoint = new Uri($"http://127.0.0.1:{port}/");
         _listener.Prefixes.Add(Endpoint.ToString());
         _listener.Start();
-        _accept = Task.Run(AcceptLoopAsync);
+        _accept = Task.Run(() => LoopbackHttp.AcceptAsync(_listener, HandleAsync, _stop.Token));
     }
 
     /// <summary>Where clients connect (127.0.0.1 only).</summary>
@@ -61,23 +61,6 @@ public sealed class KinesisLimitProxy : IAsyncDisposable
         int port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();
         return new KinesisLimitProxy(target, port, time ?? TimeProvider.System);
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested || !_listener.IsListening)
-            {
-                return;
-            }
-            _ = Task.Run(() => HandleAsync(context));
-        }
     }
 
     private async Task HandleAsync(HttpListenerContext context)
@@ -334,41 +317,11 @@ public sealed class KinesisLimitProxy : IAsyncDisposable
             "application/x-amz-json-1.1").ConfigureAwait(false);
     }
 
-    private async Task<(HttpStatusCode, string, string)> ForwardAsync(HttpListenerContext context, byte[] body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_target, context.Request.RawUrl ?? "/"));
-        request.Content = new ByteArrayContent(body);
-        foreach (string? name in context.Request.Headers.AllKeys)
-        {
-            if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Expect", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-            string value = context.Request.Headers[name]!;
-            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-            {
-                request.Content.Headers.TryAddWithoutValidation(name, value);
-            }
-            else
-            {
-                request.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-        using var response = await _upstream.SendAsync(request, _stop.Token).ConfigureAwait(false);
-        string text = await response.Content.ReadAsStringAsync(_stop.Token).ConfigureAwait(false);
-        return (response.StatusCode, text, response.Content.Headers.ContentType?.ToString() ?? "application/x-amz-json-1.1");
-    }
+    private Task<(HttpStatusCode Status, string Body, string ContentType)> ForwardAsync(HttpListenerContext context, byte[] body) =>
+        LoopbackHttp.ForwardAsync(_upstream, _target, context, body, _stop.Token);
 
-    private static async Task WriteAsync(HttpListenerContext context, HttpStatusCode status, string body, string contentType)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(body);
-        context.Response.StatusCode = (int)status;
-        context.Response.ContentType = contentType;
-        context.Response.ContentLength64 = bytes.Length;
-        await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-        context.Response.Close();
-    }
+    private static Task WriteAsync(HttpListenerContext context, HttpStatusCode status, string body, string contentType) =>
+        LoopbackHttp.WriteAsync(context, status, body, contentType);
 
     /// <summary>Stops listening and aborts requests in progress.</summary>
     public async ValueTask DisposeAsync()

@@ -1,3 +1,4 @@
+using Cloud.Emulators;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -83,7 +84,7 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         Endpoint = new Uri($"http://127.0.0.1:{port}/");
         _listener.Prefixes.Add(Endpoint.ToString());
         _listener.Start();
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _acceptLoop = Task.Run(() => LoopbackHttp.AcceptAsync(_listener, HandleAsync, _stop.Token));
     }
 
     /// <summary>Address to give the Kinesis client instead of the emulator's.</summary>
@@ -116,27 +117,6 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         lock (_diceLock)
         {
             return _random.NextDouble();
-        }
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-            _ = Task.Run(() => HandleAsync(context));
         }
     }
 
@@ -280,41 +260,11 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         return json.ToJsonString();
     }
 
-    private async Task<(HttpStatusCode, string, string)> ForwardAsync(HttpListenerContext context, byte[] body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_target, context.Request.RawUrl ?? "/"));
-        request.Content = new ByteArrayContent(body);
-        foreach (string? name in context.Request.Headers.AllKeys)
-        {
-            if (name is null || name.Equals("Host", StringComparison.OrdinalIgnoreCase) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Expect", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-            string value = context.Request.Headers[name]!;
-            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-            {
-                request.Content.Headers.TryAddWithoutValidation(name, value);
-            }
-            else
-            {
-                request.Headers.TryAddWithoutValidation(name, value);
-            }
-        }
-        using var response = await _upstream.SendAsync(request, _stop.Token).ConfigureAwait(false);
-        string text = await response.Content.ReadAsStringAsync(_stop.Token).ConfigureAwait(false);
-        return (response.StatusCode, text, response.Content.Headers.ContentType?.ToString() ?? "application/x-amz-json-1.1");
-    }
+    private Task<(HttpStatusCode Status, string Body, string ContentType)> ForwardAsync(HttpListenerContext context, byte[] body) =>
+        LoopbackHttp.ForwardAsync(_upstream, _target, context, body, _stop.Token);
 
-    private static async Task WriteAsync(HttpListenerContext context, HttpStatusCode status, string body, string contentType = "application/x-amz-json-1.1")
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(body);
-        context.Response.StatusCode = (int)status;
-        context.Response.ContentType = contentType;
-        context.Response.ContentLength64 = bytes.Length;
-        await context.Response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
-        context.Response.Close();
-    }
+    private static Task WriteAsync(HttpListenerContext context, HttpStatusCode status, string body, string contentType = "application/x-amz-json-1.1") =>
+        LoopbackHttp.WriteAsync(context, status, body, contentType);
 
     /// <summary>Stops listening and aborts requests in progress.</summary>
     public async ValueTask DisposeAsync()

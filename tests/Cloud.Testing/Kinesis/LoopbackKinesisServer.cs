@@ -1,3 +1,4 @@
+using Cloud.Emulators;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -70,7 +71,7 @@ public sealed class LoopbackKinesisServer : IAsyncDisposable
             }
         }
 
-        _loop = Task.Run(LoopAsync);
+        _loop = Task.Run(() => LoopbackHttp.AcceptAsync(_listener, context => Task.Run(() => Answer(context)), _stop.Token));
     }
 
     /// <summary>The endpoint, <c>http://127.0.0.1:port/</c>.</summary>
@@ -84,32 +85,6 @@ public sealed class LoopbackKinesisServer : IAsyncDisposable
 
     /// <summary>The requests of one operation.</summary>
     public IReadOnlyList<LoopbackRequest> RequestsOf(string operation) => [.. Requests.Where(r => r.Operation == operation)];
-
-    private async Task LoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => Answer(context));
-        }
-    }
 
     private void Answer(HttpListenerContext context)
     {
