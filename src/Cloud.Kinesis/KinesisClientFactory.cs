@@ -24,7 +24,8 @@ public sealed class KinesisConnectionOptions
     /// <value>The default is null (the SDK's chain, which honours <c>AWS_PROFILE</c>).</value>
     public string? Profile { get; set; }
 
-    /// <summary>SDK retries after the first attempt. The producer sets 0: it is the one retry layer of its calls.</summary>
+    /// <summary>SDK retries after the first attempt. The producer sets 0: it is the one retry layer of its calls; with 0
+    /// the factory builds a <see cref="SingleAttemptKinesisClient"/> (exactly one request per call).</summary>
     /// <value>The default is null (the SDK's default retry mode and count).</value>
     public int? MaxErrorRetry { get; set; }
 
@@ -60,6 +61,29 @@ public sealed class KinesisConnectionOptions
     }
 }
 
+/// <summary>
+/// An <see cref="AmazonKinesisClient"/> that sends each call exactly once. <c>MaxErrorRetry = 0</c> alone is not
+/// enough: the SDK's retry handler still repeats a call whose answer broke off (measured: 11 requests for one
+/// PutRecords behind a proxy that drops the connection), which would write a batch up to 11 times behind the
+/// producer's back. The producer, the one retry layer of its calls, needs one attempt per call.
+/// </summary>
+public sealed class SingleAttemptKinesisClient : AmazonKinesisClient
+{
+    /// <summary>Creates the client with the SDK's credential chain.</summary>
+    public SingleAttemptKinesisClient(AmazonKinesisConfig config) : base(config) { }
+
+    /// <summary>Creates the client with explicit credentials.</summary>
+    public SingleAttemptKinesisClient(AWSCredentials credentials, AmazonKinesisConfig config) : base(credentials, config) { }
+
+    /// <inheritdoc />
+    protected override void CustomizeRuntimePipeline(Amazon.Runtime.Internal.RuntimePipeline pipeline)
+    {
+        ArgumentNullException.ThrowIfNull(pipeline);
+        base.CustomizeRuntimePipeline(pipeline);
+        pipeline.RemoveHandler<Amazon.Runtime.Internal.RetryHandler>();
+    }
+}
+
 /// <summary>Builds AWS's own <see cref="AmazonKinesisClient"/> from <see cref="KinesisConnectionOptions"/>.</summary>
 public static class KinesisClientFactory
 {
@@ -87,6 +111,10 @@ public static class KinesisClientFactory
             config.Timeout = timeout;
         }
         var credentials = options.Credentials ?? ProfileCredentials(options.Profile);
+        if (options.MaxErrorRetry == 0)
+        {
+            return credentials is null ? new SingleAttemptKinesisClient(config) : new SingleAttemptKinesisClient(credentials, config);
+        }
         return credentials is null ? new AmazonKinesisClient(config) : new AmazonKinesisClient(credentials, config);
     }
 
