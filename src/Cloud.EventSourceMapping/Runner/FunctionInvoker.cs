@@ -26,6 +26,7 @@ internal sealed class FunctionInvoker
         FunctionResponse response;
         using var timeout = new CancellationTokenSource(_options.FunctionTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        var started = _time.GetTimestamp();
         try
         {
             using var input = new MemoryStream(payload, writable: false);
@@ -59,7 +60,7 @@ internal sealed class FunctionInvoker
         {
             response = FunctionResponse.Failure($"the function threw {e.GetType().Name}: {e.Message}", functionError: true);
         }
-        _counters.Invoked(failed: response.Outcome != InvokeOutcome.Success);
+        _counters.Invoked(failed: response.Outcome != InvokeOutcome.Success, _time.GetElapsedTime(started));
         return response;
     }
 }
