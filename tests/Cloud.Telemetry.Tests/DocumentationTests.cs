@@ -31,10 +31,10 @@ public class DocumentationTests
     }
 
     [Fact]
-    public void Every_event_source_mapping_instrument_has_a_row()
+    public void Every_event_source_mapping_and_consumer_instrument_has_a_row()
     {
         string doc = Doc();
-        foreach (var name in Constants(typeof(Cloud.EventSourceMapping.EventSourceMappingMetricNames)).Where(n => n.StartsWith("cloud.", StringComparison.Ordinal)))
+        foreach (var name in Constants(typeof(Cloud.EventSourceMapping.EventSourceMappingMetricNames)).Concat(Constants(typeof(Cloud.Consumer.ConsumerMetricNames))).Where(n => n.StartsWith("cloud.", StringComparison.Ordinal)))
         {
             Assert.Contains($"| `{name}` |", doc, StringComparison.Ordinal);
         }
