@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Amazon.DynamoDBv2;
 using Cloud.Consumer.Events;
+using Cloud.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace Cloud.Functions.Aggregator;
@@ -14,6 +15,7 @@ public sealed class Function : IDisposable
 {
     private readonly WindowAggregator _aggregator;
     private readonly IAmazonDynamoDB? _ownedClient;
+    private readonly EmfMetricsWriter? _metrics;
 
     /// <summary>Used by the Lambda runtime: configuration from environment variables, a DynamoDB client from the SDK's default chain.</summary>
     public Function()
@@ -30,6 +32,7 @@ public sealed class Function : IDisposable
         Config = config;
         _aggregator = new WindowAggregator(config, new DynamoDbAggregateSink(_ownedClient, config.TableName, config.WriteConcurrency), new ConsoleLogger(),
             SchemaDecoding.FromEnvironment(_ownedClient));
+        _metrics = FunctionMetrics.CreateEmfWriter();
     }
 
     /// <summary>For tests and the local runner: explicit configuration and DynamoDB client (not disposed by this instance).</summary>
@@ -41,10 +44,17 @@ public sealed class Function : IDisposable
 
     /// <summary>For tests: explicit configuration and result sink (and, optionally, GSR decoding).</summary>
     public Function(AggregatorConfig config, IAggregateSink sink, ILogger? logger = null, SchemaDecoding? schemas = null)
+        : this(config, sink, null, logger, schemas)
+    {
+    }
+
+    /// <summary>With an EMF writer flushed once at the end of every invocation (the Lambda runtime's constructor makes one).</summary>
+    public Function(AggregatorConfig config, IAggregateSink sink, EmfMetricsWriter? metrics, ILogger? logger = null, SchemaDecoding? schemas = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config;
         _aggregator = new WindowAggregator(config, sink, logger, schemas);
+        _metrics = metrics;
     }
 
     /// <summary>The configuration in use.</summary>
@@ -65,13 +75,25 @@ public sealed class Function : IDisposable
     public async Task<Stream> HandleAsync(Stream input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        KinesisTimeWindowEvent evt = await JsonSerializer.DeserializeAsync(input, KinesisEventsJsonContext.Default.KinesisTimeWindowEvent, cancellationToken).ConfigureAwait(false)
-            ?? throw new JsonException("The input is the JSON literal null, not a Kinesis time-window event.");
-        AggregationOutcome outcome = await _aggregator.ProcessAsync(evt, cancellationToken).ConfigureAwait(false);
-        var output = new MemoryStream();
-        await JsonSerializer.SerializeAsync(output, outcome.Response, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse, cancellationToken).ConfigureAwait(false);
-        output.Position = 0;
-        return output;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var failed = true;
+        try
+        {
+            KinesisTimeWindowEvent evt = await JsonSerializer.DeserializeAsync(input, KinesisEventsJsonContext.Default.KinesisTimeWindowEvent, cancellationToken).ConfigureAwait(false)
+                ?? throw new JsonException("The input is the JSON literal null, not a Kinesis time-window event.");
+            AggregationOutcome outcome = await _aggregator.ProcessAsync(evt, cancellationToken).ConfigureAwait(false);
+            var output = new MemoryStream();
+            await JsonSerializer.SerializeAsync(output, outcome.Response, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse, cancellationToken).ConfigureAwait(false);
+            output.Position = 0;
+            failed = outcome.Response.BatchItemFailures is { Count: > 0 };
+            return output;
+        }
+        finally
+        {
+            FunctionMetrics.Invoked(started, failed);
+            // One set of EMF lines per invocation: Lambda may freeze the process right after the handler returns.
+            _metrics?.Flush();
+        }
     }
 
     /// <summary>Processes an already-parsed event (for in-process callers and benchmarks).</summary>
@@ -79,7 +101,11 @@ public sealed class Function : IDisposable
         _aggregator.ProcessAsync(evt, cancellationToken);
 
     /// <inheritdoc />
-    public void Dispose() => _ownedClient?.Dispose();
+    public void Dispose()
+    {
+        _ownedClient?.Dispose();
+        _metrics?.Dispose();
+    }
 
     /// <summary>Minimal stdout logger (CloudWatch picks up stdout). Messages name records, never data.</summary>
     private sealed class ConsoleLogger : ILogger

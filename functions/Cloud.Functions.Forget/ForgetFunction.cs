@@ -2,6 +2,7 @@ using System.Text.Json;
 using Amazon.DynamoDBv2;
 using Amazon.KeyManagementService;
 using Cloud.Privacy;
+using Cloud.Telemetry;
 
 namespace Cloud.Functions.Forget;
 
@@ -18,19 +19,27 @@ public sealed class ForgetFunction
 {
     private readonly CryptoShredder _shredder;
     private readonly TextWriter _log;
+    private readonly EmfMetricsWriter? _metrics;
 
     /// <summary>Lambda entry: configuration from environment variables (see <see cref="PrivacyOptions.FromEnvironment"/>).</summary>
     public ForgetFunction()
-        : this(CreateRuntimeFromEnvironment().Shredder, Console.Out)
+        : this(CreateRuntimeFromEnvironment().Shredder, Console.Out, FunctionMetrics.CreateEmfWriter())
     {
     }
 
     /// <summary>Creates the function over a shredder; <paramref name="log"/> receives one JSON line per request.</summary>
     public ForgetFunction(CryptoShredder shredder, TextWriter? log = null)
+        : this(shredder, log, null)
+    {
+    }
+
+    /// <summary>With an EMF writer flushed once at the end of every invocation (the Lambda runtime's constructor makes one).</summary>
+    public ForgetFunction(CryptoShredder shredder, TextWriter? log, EmfMetricsWriter? metrics)
     {
         ArgumentNullException.ThrowIfNull(shredder);
         _shredder = shredder;
         _log = log ?? TextWriter.Null;
+        _metrics = metrics;
     }
 
     /// <summary>The Lambda handler method.</summary>
@@ -40,6 +49,24 @@ public sealed class ForgetFunction
     public async Task<Stream> HandleAsync(Stream input, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var failed = true;
+        try
+        {
+            var output = await HandleCoreAsync(input, cancellationToken).ConfigureAwait(false);
+            failed = output.Failed;
+            return output.Response;
+        }
+        finally
+        {
+            FunctionMetrics.Invoked(started, failed);
+            // One set of EMF lines per invocation: Lambda may freeze the process right after the handler returns.
+            _metrics?.Flush();
+        }
+    }
+
+    private async Task<(Stream Response, bool Failed)> HandleCoreAsync(Stream input, CancellationToken cancellationToken)
+    {
         KinesisEventModel? evt;
         try
         {
@@ -70,7 +97,7 @@ public sealed class ForgetFunction
         var output = new MemoryStream();
         await JsonSerializer.SerializeAsync(output, response, ForgetJsonContext.Default.BatchResponseModel, cancellationToken).ConfigureAwait(false);
         output.Position = 0;
-        return output;
+        return (output, response.BatchItemFailures.Count > 0);
     }
 
     private async Task<bool> ProcessAsync(KinesisEventRecordModel record, string seq, CancellationToken cancellationToken)

@@ -129,6 +129,10 @@ public sealed partial record InfraConfig
     /// <summary>Alarm thresholds.</summary>
     public AlarmSettings Alarms { get; init; } = new();
 
+    /// <summary>CloudWatch namespace of the functions' Embedded Metric Format metrics (<c>METRICS_NAMESPACE</c>).</summary>
+    /// <value>The default value is <c>Cloud/Pipeline</c>.</value>
+    public string MetricsNamespace { get; init; } = "Cloud/Pipeline";
+
     /// <summary>A folder holding ready publish outputs (<c>&lt;dir&gt;/Cloud.Functions.Aggregator</c>, ...) used instead of
     /// running <c>dotnet publish</c>; relative to the repository root. <value>The default value is none (publish).</value></summary>
     public string? FunctionsAssetDir { get; init; }
@@ -157,7 +161,7 @@ public sealed partial record InfraConfig
     public static IReadOnlyList<string> Keys { get; } =
     [
         "name", "streamMode", "retentionHours", "forgetStreamRetentionHours", "workload", "aggregatorEventSource",
-        "forgetEventSource", "aggregatorFunction", "forgetFunction", "privacy", "alarms", "functionsAssetDir",
+        "forgetEventSource", "aggregatorFunction", "forgetFunction", "privacy", "alarms", "functionsAssetDir", "metricsNamespace",
     ];
 
     /// <summary>Reads and validates settings from a JSON object keyed like the context without the <c>cloud:</c> prefix.</summary>
@@ -193,6 +197,12 @@ public sealed partial record InfraConfig
         var forgetFn = ReadFunction(r, root["forgetFunction"], P("forgetFunction"), defaults.ForgetFunction, withKeyField: false);
         var privacy = ReadPrivacy(r, root["privacy"]);
         var alarms = ReadAlarms(r, root["alarms"]);
+        var metricsNamespace = r.StringValue(root["metricsNamespace"], P("metricsNamespace"), defaults.MetricsNamespace);
+        if (!Regex.IsMatch(metricsNamespace, "^[A-Za-z0-9 ._/#:-]{1,255}$", RegexOptions.None, TimeSpan.FromSeconds(1)) || metricsNamespace.StartsWith("AWS/", StringComparison.Ordinal))
+        {
+            r.Add(P("metricsNamespace"), $"must be a CloudWatch namespace: 1–255 letters, digits or . - _ / # : and spaces, not starting with 'AWS/', got '{metricsNamespace}'.");
+        }
+
         var assetDir = root["functionsAssetDir"] is { } dirNode ? r.StringValue(dirNode, P("functionsAssetDir"), "") : null;
         if (assetDir is { Length: 0 })
         {
@@ -219,6 +229,7 @@ public sealed partial record InfraConfig
             Privacy = privacy,
             Alarms = alarms,
             FunctionsAssetDir = assetDir,
+            MetricsNamespace = metricsNamespace,
         };
     }
 

@@ -32,6 +32,7 @@ public static class CliApp
         root.Add(OpsCommands.Forget(console));
         root.Add(KeysCommand.Create(console));
         root.Add(PipelineCommand.Create(console));
+        root.Add(DashboardCommand.Create(console));
         root.Add(SchemasCommand.Create(console));
         root.Add(PrivacyFactory.KmsKeyId);
         root.Add(PrivacyFactory.KmsEndpoint);

@@ -88,9 +88,12 @@ public sealed class KinesisBatchProcessor
             catch (KinesisRecordDecodeException ex)
             {
                 run.Failed[i] = true;
+                ConsumerMetrics.DecodeFailed(ex.Stage);
                 Report(run, new RecordFailure { SequenceNumber = ex.SequenceNumber, Stage = ex.Stage, Message = ex.Message, Exception = ex });
             }
         }
+
+        ConsumerMetrics.Batch(records.Count, items.Count);
 
         if (_options.MaxDegreeOfParallelism == 1)
         {

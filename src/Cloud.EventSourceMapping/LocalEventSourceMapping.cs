@@ -30,7 +30,7 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
     private int _running;
     private string? _streamArn;
 
-    private readonly MappingCounters _counters = new();
+    private readonly MappingCounters _counters;
 
     /// <summary>Creates the mapping; the options are validated here (throws <see cref="EventSourceMappingOptionsException"/>).</summary>
     /// <param name="options">Mapping parameters.</param>
@@ -58,6 +58,7 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
         _checkpoints = checkpoints;
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
+        _counters = new MappingCounters(options.EffectiveStreamName, () => _lag.Values);
     }
 
     /// <summary>The validated options.</summary>
@@ -144,6 +145,7 @@ public sealed class LocalEventSourceMapping : IAsyncDisposable
             _logger.LogWarning(e, "Event source mapping {MappingId} had stopped with an error", _options.EffectiveMappingId);
         }
         _stop?.Dispose();
+        _counters.Dispose();
     }
 
     internal void UpdateLag(ShardLag lag) => _lag[lag.ShardId] = lag;

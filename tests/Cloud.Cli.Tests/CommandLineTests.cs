@@ -16,7 +16,7 @@ public sealed class CommandLineTests : IDisposable
         var result = await _sandbox.RunAsync("--help");
 
         CliAssert.Succeeded(result);
-        foreach (var verb in new[] { "local", "streams", "records", "size", "produce", "consume", "invoke", "lag", "forget", "pipeline" })
+        foreach (var verb in new[] { "local", "streams", "records", "size", "produce", "consume", "invoke", "lag", "forget", "pipeline", "dashboard" })
         {
             Assert.Matches($@"(?m)^\s+{verb}\b", result.Stdout);
         }

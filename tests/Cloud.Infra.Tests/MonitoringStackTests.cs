@@ -34,6 +34,32 @@ public class MonitoringStackTests(DefaultStacksFixture f)
             ("Dimensions", new object[] { T.O(("Name", "FunctionName"), ("Value", Match.ObjectLike(T.O(("Fn::ImportValue", Match.StringLikeRegexp("Aggregator")))))) })));
     }
 
+    [Theory]
+    [InlineData("aggregator")]
+    [InlineData("forget")]
+    public void Failed_invocation_alarm_watches_the_functions_emf_metric_in_the_cdk_json_namespace(string function)
+    {
+        f.Monitoring.HasResourceProperties("AWS::CloudWatch::Alarm", T.O(
+            ("MetricName", "cloud.functions.invocations"),
+            ("Namespace", "Cloud/Pipeline"),
+            ("Statistic", "Sum"),
+            ("Dimensions", Match.ArrayWith(new object[] { T.O(("Name", "function"), ("Value", function)), T.O(("Name", "outcome"), ("Value", "error")) }))));
+    }
+
+    [Fact]
+    public void Metrics_namespace_comes_from_context_into_the_functions_and_the_alarms()
+    {
+        var settings = InfraTestEnvironment.CdkJsonSettings();
+        settings["metricsNamespace"] = "Team/Orders";
+        var (stacks, _) = InfraTestEnvironment.Build(settings);
+
+        InfraTestEnvironment.TemplateOf(stacks.Monitoring).HasResourceProperties("AWS::CloudWatch::Alarm", T.O(
+            ("MetricName", "cloud.functions.invocations"), ("Namespace", "Team/Orders")));
+        var consumers = InfraTestEnvironment.TemplateOf(stacks.Consumers);
+        consumers.HasResourceProperties("AWS::Lambda::Function", T.O(("Environment", T.O(("Variables", Match.ObjectLike(T.O(("METRICS_NAMESPACE", "Team/Orders"))))))));
+        Assert.Equal(2, T.Resources(consumers, "AWS::Lambda::Function").Count(r => r.Properties["Environment"]?["Variables"]?["METRICS_NAMESPACE"]?.GetValue<string>() == "Team/Orders"));
+    }
+
     [Fact]
     public void Alarm_thresholds_come_from_context()
     {
@@ -49,7 +75,7 @@ public class MonitoringStackTests(DefaultStacksFixture f)
     public void Dashboard_exists()
     {
         f.Monitoring.HasResourceProperties("AWS::CloudWatch::Dashboard", T.O(("DashboardName", "Cloud-pipeline")));
-        f.Monitoring.ResourceCountIs("AWS::CloudWatch::Alarm", 10);
+        f.Monitoring.ResourceCountIs("AWS::CloudWatch::Alarm", 12);
     }
 
     [Fact]
@@ -59,7 +85,7 @@ public class MonitoringStackTests(DefaultStacksFixture f)
         var topics = T.Resources(f.Monitoring, "AWS::SNS::Topic").ToList();
         var topic = Assert.Single(topics);
         var alarms = T.Resources(f.Monitoring, "AWS::CloudWatch::Alarm").ToList();
-        Assert.Equal(10, alarms.Count);
+        Assert.Equal(12, alarms.Count);
         Assert.All(alarms, a =>
         {
             var actions = a.Properties["AlarmActions"]!.AsArray();

@@ -31,6 +31,16 @@ public class DocumentationTests
     }
 
     [Fact]
+    public void Every_event_source_mapping_and_consumer_instrument_has_a_row()
+    {
+        string doc = Doc();
+        foreach (var name in Constants(typeof(Cloud.EventSourceMapping.EventSourceMappingMetricNames)).Concat(Constants(typeof(Cloud.Consumer.ConsumerMetricNames))).Where(n => n.StartsWith("cloud.", StringComparison.Ordinal)))
+        {
+            Assert.Contains($"| `{name}` |", doc, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Every_activity_name_meter_and_tag_key_is_documented()
     {
         string doc = Doc();

@@ -42,6 +42,8 @@ public sealed class ConsumersStack : Stack
         {
             ["AGGREGATES_TABLE"] = deps.Aggregates.Table.TableName,
             ["SCHEMA_REGISTRY_TABLE"] = deps.Aggregates.SchemaTable.TableName,
+            // The namespace of the CloudWatch Embedded Metric Format lines the function writes (no agent, no API call).
+            ["METRICS_NAMESPACE"] = config.MetricsNamespace,
         };
         if (config.AggregatorFunction.KeyField is { } keyField)
         {
@@ -56,6 +58,7 @@ public sealed class ConsumersStack : Stack
             new Dictionary<string, string>
             {
                 ["CLOUD_PRIVACY_KEY_TABLE"] = deps.Privacy.KeyTable.TableName,
+                ["METRICS_NAMESPACE"] = config.MetricsNamespace,
                 ["CLOUD_PRIVACY_MASTER_KEY"] = "kms:" + deps.Privacy.MasterKey.KeyArn,
                 ["CLOUD_PRIVACY_KEY_CACHE_TTL_SECONDS"] = config.Privacy.KeyCacheTtlSeconds.ToString(CultureInfo.InvariantCulture),
             });

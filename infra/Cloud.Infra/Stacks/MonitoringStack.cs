@@ -37,6 +37,13 @@ public sealed class MonitoringStack : Stack
                 fn.MetricErrors(new MetricOptions { Period = Period, Statistic = "Sum" }), a.FunctionErrors, 1));
         }
 
+        foreach (var label in new[] { "Aggregator", "Forget" })
+        {
+            // From the functions' own EMF lines: invocations that threw or reported failed items.
+            alarms.Add(NewAlarm($"{label}EmfFailedInvocations", $"{name} {label}: invocations that failed or reported failed records (EMF {FunctionInvocations})",
+                EmfInvocations(config.MetricsNamespace, label.ToLowerInvariant(), "error"), a.FunctionErrors, 1));
+        }
+
         foreach (var (label, stream) in new[] { ("Events", streams.Events), ("Forget", streams.ForgetRequests) })
         {
             alarms.Add(NewAlarm($"{label}WriteThroughputExceeded", $"{name} {label} stream: writes throttled",
@@ -76,6 +83,11 @@ public sealed class MonitoringStack : Stack
             Graph("Function errors", consumers.Aggregator.MetricErrors(Sum()), consumers.Forget.MetricErrors(Sum())),
             Graph("Function duration (p99)", consumers.Aggregator.MetricDuration(new MetricOptions { Statistic = "p99" }), consumers.Forget.MetricDuration(new MetricOptions { Statistic = "p99" })),
             Graph("On-failure queue depth", QueueDepth(consumers.AggregatorFailures), QueueDepth(consumers.ForgetFailures)));
+        Dashboard.AddWidgets(
+            Graph($"Function invocations by outcome (EMF, {config.MetricsNamespace})",
+                EmfInvocations(config.MetricsNamespace, "aggregator", "ok"), EmfInvocations(config.MetricsNamespace, "aggregator", "error"),
+                EmfInvocations(config.MetricsNamespace, "forget", "ok"), EmfInvocations(config.MetricsNamespace, "forget", "error")),
+            Graph("Function duration p99 (EMF, ms)", EmfDuration(config.MetricsNamespace, "aggregator"), EmfDuration(config.MetricsNamespace, "forget")));
         Dashboard.AddWidgets(new AlarmStatusWidget(new AlarmStatusWidgetProps { Title = "Alarms", Alarms = alarms.ToArray(), Width = 24 }));
     }
 
@@ -87,6 +99,30 @@ public sealed class MonitoringStack : Stack
 
     /// <summary>The pipeline dashboard.</summary>
     public Dashboard Dashboard { get; }
+
+    /// <summary>The functions' EMF invocation counter (Cloud.Functions meter).</summary>
+    public const string FunctionInvocations = "cloud.functions.invocations";
+
+    /// <summary>The functions' EMF duration histogram (Cloud.Functions meter).</summary>
+    public const string FunctionDuration = "cloud.functions.duration";
+
+    private static IMetric EmfInvocations(string ns, string function, string outcome) => new Metric(new MetricProps
+    {
+        Namespace = ns,
+        MetricName = FunctionInvocations,
+        DimensionsMap = new Dictionary<string, string> { ["function"] = function, ["outcome"] = outcome },
+        Statistic = "Sum",
+        Period = Period,
+    });
+
+    private static IMetric EmfDuration(string ns, string function) => new Metric(new MetricProps
+    {
+        Namespace = ns,
+        MetricName = FunctionDuration,
+        DimensionsMap = new Dictionary<string, string> { ["function"] = function },
+        Statistic = "p99",
+        Period = Period,
+    });
 
     private static MetricOptions Sum() => new() { Period = Period, Statistic = "Sum" };
 

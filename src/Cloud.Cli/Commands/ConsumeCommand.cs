@@ -27,7 +27,7 @@ public static class ConsumeCommand
         var userField = new Option<string>("--user-field") { Description = "JSON field with the user id (for decryption)", DefaultValueFactory = _ => "userId" };
         var noDecrypt = new Option<bool>("--no-decrypt") { Description = "Print encrypted fields as they are" };
         var efo = new Option<string?>("--efo") { Description = "Read through this enhanced fan-out consumer (SubscribeToShard; registered when missing)" };
-        var command = new Command("consume", "Print the user records of a stream as JSON lines") { stream, fromBeginning, latest, atTimestamp, max, follow, idle, userField, noDecrypt, efo };
+        var command = new Command("consume", "Print the user records of a stream as JSON lines") { stream, fromBeginning, latest, atTimestamp, max, follow, idle, userField, noDecrypt, efo, TelemetryFlags.OtlpEndpoint };
         command.Validators.Add(result =>
         {
             var starts = (result.GetValue(fromBeginning) ? 1 : 0) + (result.GetValue(latest) ? 1 : 0) + (result.GetValue(atTimestamp) is null ? 0 : 1);
@@ -43,6 +43,7 @@ public static class ConsumeCommand
         });
         command.SetAction(async (parse, ct) =>
         {
+            using var telemetry = TelemetryFlags.Start(console, TelemetryFlags.Parse(parse), "cloud-consume");
             using var connection = await CloudConnection.FromAsync(parse, ct).ConfigureAwait(false);
             var streamName = parse.GetRequiredValue(stream);
             var limit = parse.GetValue(max) ?? long.MaxValue;

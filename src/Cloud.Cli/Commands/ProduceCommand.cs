@@ -31,7 +31,7 @@ public static class ProduceCommand
         var schema = SchemaRecords.SchemaOption();
         var schemaVersion = SchemaRecords.SchemaVersionOption();
         var rawHotKeys = new Option<bool>("--raw-hot-keys") { Description = "Show the hottest partition keys as sent (default: per-run pseudonyms, since keys are often user ids)" };
-        var command = new Command("produce", "Send JSON lines from stdin (or generated events) to a stream") { stream, keyField, userField, encrypt, compress, sync, generate, rate, kind, seed, schema, schemaVersion, rawHotKeys };
+        var command = new Command("produce", "Send JSON lines from stdin (or generated events) to a stream") { stream, keyField, userField, encrypt, compress, sync, generate, rate, kind, seed, schema, schemaVersion, rawHotKeys, TelemetryFlags.OtlpEndpoint };
         command.Validators.Add(result =>
         {
             if (result.GetValue(rate) is <= 0)
@@ -62,6 +62,7 @@ public static class ProduceCommand
         });
         command.SetAction(async (parse, ct) =>
         {
+            using var telemetry = TelemetryFlags.Start(console, TelemetryFlags.Parse(parse), "cloud-produce");
             using var connection = await CloudConnection.FromAsync(parse, ct).ConfigureAwait(false);
             var streamName = parse.GetRequiredValue(stream);
 

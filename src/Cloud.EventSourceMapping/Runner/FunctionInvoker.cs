@@ -26,6 +26,10 @@ internal sealed class FunctionInvoker
         FunctionResponse response;
         using var timeout = new CancellationTokenSource(_options.FunctionTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        var started = _time.GetTimestamp();
+        using var activity = Cloud.Telemetry.CloudActivitySources.EventSourceMapping.StartActivity(Cloud.Telemetry.ActivityNames.Invoke, System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag(Cloud.Telemetry.TelemetryTags.Shard, source.ShardId);
+        activity?.SetTag("records", records.Count);
         try
         {
             using var input = new MemoryStream(payload, writable: false);
@@ -59,7 +63,11 @@ internal sealed class FunctionInvoker
         {
             response = FunctionResponse.Failure($"the function threw {e.GetType().Name}: {e.Message}", functionError: true);
         }
-        _counters.Invoked(failed: response.Outcome != InvokeOutcome.Success);
+        _counters.Invoked(failed: response.Outcome != InvokeOutcome.Success, _time.GetElapsedTime(started));
+        if (response.Outcome != InvokeOutcome.Success)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, response.Outcome.ToString());
+        }
         return response;
     }
 }

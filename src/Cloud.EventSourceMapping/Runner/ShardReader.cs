@@ -71,18 +71,23 @@ internal sealed class PollingShardReader : IShardReader
         }
         _iterator ??= await GetIteratorAsync(cancellationToken).ConfigureAwait(false);
         GetRecordsResponse response;
+        using var activity = Cloud.Telemetry.CloudActivitySources.EventSourceMapping.StartActivity(Cloud.Telemetry.ActivityNames.Poll, System.Diagnostics.ActivityKind.Client);
+        activity?.SetTag(Cloud.Telemetry.TelemetryTags.Stream, _streamName);
+        activity?.SetTag(Cloud.Telemetry.TelemetryTags.Shard, _shardId);
         try
         {
             response = await _kinesis.GetRecordsAsync(new GetRecordsRequest { ShardIterator = _iterator, Limit = maxRecords }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && KinesisErrors.Classify(e).Cause == KinesisErrorCause.Expired)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, "ExpiredIteratorException");
             _logger.LogInformation("Iterator of {ShardId} expired; getting a new one after {Sequence}", _shardId, _lastRead ?? "(start)");
             _iterator = null;
             return new ShardRead([], null, CaughtUp: false, Ended: false);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && !KinesisErrors.Classify(e).IsPermanent)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
             _logger.LogWarning(e, "GetRecords on {ShardId} failed; retrying", _shardId);
             return new ShardRead([], null, CaughtUp: true, Ended: false);
         }
@@ -98,6 +103,7 @@ internal sealed class PollingShardReader : IShardReader
         _iterator = response.NextShardIterator;
         _ended = _iterator is null;
         var behind = response.MillisBehindLatest;
+        activity?.SetTag("records", records.Count);
         return new ShardRead(records, behind, CaughtUp: records.Count == 0 && (behind ?? 0) == 0, Ended: _ended);
     }
 

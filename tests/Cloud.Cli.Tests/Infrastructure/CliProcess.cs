@@ -82,8 +82,11 @@ public sealed class CliProcess
     /// <summary>Sets (or, with null, removes) an environment variable for later runs.</summary>
     public void SetEnvironment(string name, string? value) => _environment[name] = value;
 
-    /// <summary>Runs <c>cloud ARGS</c>, writing <paramref name="stdin"/> (then closing it) and waiting for the exit.</summary>
-    public async Task<CliResult> RunAsync(IReadOnlyList<string> args, string? stdin = null)
+    /// <summary>
+    /// Runs <c>cloud ARGS</c>, writing <paramref name="stdin"/> (then closing it) and waiting for the exit;
+    /// <paramref name="onStderrLine"/> sees each line of standard error as it is written (e.g. a URL to call while the run goes on).
+    /// </summary>
+    public async Task<CliResult> RunAsync(IReadOnlyList<string> args, string? stdin = null, Action<string>? onStderrLine = null)
     {
         var start = new ProcessStartInfo(DotnetHost)
         {
@@ -125,7 +128,7 @@ public sealed class CliProcess
         var stopwatch = Stopwatch.StartNew();
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + DotnetHost);
         var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var stderr = onStderrLine is null ? process.StandardError.ReadToEndAsync() : ReadLinesAsync(process.StandardError, onStderrLine);
         try
         {
             if (stdin is not null)
@@ -154,6 +157,18 @@ public sealed class CliProcess
         }
 
         return new CliResult(args, process.ExitCode, await stdout, await stderr, stopwatch.Elapsed);
+    }
+
+    private static async Task<string> ReadLinesAsync(StreamReader reader, Action<string> onLine)
+    {
+        var all = new StringBuilder();
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            all.AppendLine(line);
+            onLine(line);
+        }
+
+        return all.ToString();
     }
 
     private static string FindDotnet()

@@ -42,6 +42,9 @@ public sealed class CliSandbox : IDisposable
     /// <summary>Runs <c>cloud ARGS --endpoint K --dynamodb-endpoint D</c> against the fixture's emulators.</summary>
     public Task<CliResult> OnEmulatorsAsync(params string[] args) => Cli.RunAsync([.. args, .. EndpointArgs]);
 
+    /// <summary>Runs <c>cloud ARGS</c> on the emulators, passing each line of standard error to <paramref name="onStderrLine"/> as it comes.</summary>
+    public Task<CliResult> OnEmulatorsWatchingAsync(Action<string> onStderrLine, params string[] args) => Cli.RunAsync([.. args, .. EndpointArgs], onStderrLine: onStderrLine);
+
     /// <summary>The same with stdin.</summary>
     public Task<CliResult> OnEmulatorsWithInputAsync(string stdin, params string[] args) => Cli.RunAsync([.. args, .. EndpointArgs], stdin);
 

@@ -61,6 +61,37 @@ public class DeaggregationTests
     }
 
     [Fact]
+    public async Task The_processor_meters_records_in_and_out_the_deaggregation_ratio_batch_size_and_decode_failures_by_kind()
+    {
+        var seen = new ConcurrentBag<(string Name, double Value, KeyValuePair<string, object?>[] Tags)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == ConsumerMetricNames.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => seen.Add((i.Name, v, tags.ToArray())));
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => seen.Add((i.Name, v, tags.ToArray())));
+        listener.Start();
+        var records = new[]
+        {
+            TestRecords.Record(0, "user-key-a", Aggregate([("user-key-a", "a0"u8.ToArray()), ("user-key-b", "b1"u8.ToArray()), ("user-key-a", "a2"u8.ToArray())])),
+            TestRecords.RecordB64(1, "user-key-c", "!!not base64!!"),
+        };
+
+        await new KinesisBatchProcessor().ProcessAsync(records, (_, _) => ValueTask.CompletedTask);
+
+        Assert.Contains(seen, m => m.Name == ConsumerMetricNames.BatchSize && m.Value == 2);
+        Assert.Contains(seen, m => m.Name == ConsumerMetricNames.KinesisRecords && m.Value == 2);
+        Assert.Contains(seen, m => m.Name == ConsumerMetricNames.UserRecords && m.Value == 3);
+        Assert.Contains(seen, m => m.Name == ConsumerMetricNames.DeaggregationRatio && m.Value == 1.5);
+        Assert.Contains(seen, m => m.Name == ConsumerMetricNames.DecodeFailures && m.Tags.Single().Key == "kind" && Equals(m.Tags.Single().Value, nameof(RecordFailureStage.Base64)));
+        Assert.All(seen, m => Assert.All(m.Tags, t => Assert.DoesNotContain("user-key", t.Value?.ToString() ?? string.Empty, StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task A_failed_sub_record_reports_its_parent_and_bad_md5_passes_through()
     {
         byte[] aggregate = Aggregate([("a", "a0"u8.ToArray()), ("b", "b1"u8.ToArray()), ("a", "a2"u8.ToArray())]);
