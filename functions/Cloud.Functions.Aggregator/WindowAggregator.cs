@@ -48,6 +48,10 @@ public sealed class WindowAggregator
         ArgumentNullException.ThrowIfNull(evt);
         TimeWindow window = evt.Window ?? throw new AggregatorEventException("the event has no 'window': is TumblingWindowInSeconds set on the event source mapping?");
         string shard = evt.ShardId ?? (evt.Records.Count > 0 ? evt.Records[0].ShardId : null) ?? "unknown-shard";
+        // Continues the producers' traces carried in KPL tags (opt-in on the producer side); no listener, no cost.
+        using var activity = KinesisTraceContext.StartActivity(Cloud.Telemetry.CloudActivitySources.Functions, Cloud.Telemetry.ActivityNames.Aggregate, evt.Records);
+        activity?.SetTag(Cloud.Telemetry.TelemetryTags.Shard, shard);
+        activity?.SetTag("records", evt.Records.Count);
 
         WindowState state = WindowState.Parse(evt.State, _config);
         int segmentsWritten = 0;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -9,6 +10,7 @@ using Amazon.Kinesis.Model;
 using Cloud.Kinesis;
 using Cloud.Producer.Internal;
 using Cloud.Records;
+using Cloud.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using UserRecord = Cloud.Producer.Internal.UserRecord;
@@ -171,7 +173,31 @@ public sealed class KinesisProducer : IKinesisProducer
         long gateBytes = data.Length + pkBytes;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(data.Length);
         data.Span.CopyTo(buffer);
-        var record = new UserRecord(buffer, data.Length, partitionKey, explicitHashKey, hash, gateBytes) { PartitionKeyBytes = pkBytes };
+        // The produce span lasts from acceptance to durable write (or failure); Activity.Current stays the caller's.
+        var previous = Activity.Current;
+        var produce = CloudActivitySources.Producer.StartActivity(ActivityNames.Produce, ActivityKind.Producer);
+        Activity.Current = previous;
+        produce?.SetTag(TelemetryTags.Stream, _options.StreamName);
+        var traced = produce?.Context ?? previous?.Context;
+        var record = new UserRecord(buffer, data.Length, partitionKey, explicitHashKey, hash, gateBytes)
+        {
+            PartitionKeyBytes = pkBytes,
+            Tags = _options.PropagateTraceContext && _options.AggregationEnabled && traced is { } context && context != default ? KplTraceTags.Create(context) : default,
+        };
+        if (produce is not null)
+        {
+            _ = record.Completion.Task.ContinueWith(
+                static (t, state) =>
+                {
+                    var span = (Activity)state!;
+                    if (t.IsFaulted)
+                    {
+                        span.SetStatus(ActivityStatusCode.Error, t.Exception?.InnerException?.GetType().Name);
+                    }
+                    span.Dispose();
+                },
+                produce, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         var wait = _gate.WaitAsync(gateBytes, cancellationToken);
         if (wait.IsCompletedSuccessfully)
         {
@@ -438,7 +464,14 @@ public sealed class KinesisProducer : IKinesisProducer
             {
                 entries.Add(new PutRecordsRequestEntry { Data = AsStream(p.Data), PartitionKey = p.PartitionKey, ExplicitHashKey = p.ExplicitHashKey });
             }
+            using var put = CloudActivitySources.Producer.StartActivity(ActivityNames.PutRecords, ActivityKind.Client);
+            put?.SetTag(TelemetryTags.Stream, _options.StreamName);
+            put?.SetTag("records", entries.Count);
             var response = await _client.PutRecordsAsync(new PutRecordsRequest { StreamName = _options.StreamName, Records = entries }, linked.Token).ConfigureAwait(false);
+            if (response.FailedRecordCount is > 0)
+            {
+                put?.SetTag(TelemetryTags.Outcome, "partial");
+            }
             Post(new BatchResult(batch, response, null, _time.GetTimestamp() - started, false));
         }
         catch (Exception ex)

@@ -38,6 +38,15 @@ public sealed class KinesisProducerOptions
     /// <value>The default value is <see langword="true"/>.</value>
     public bool AggregationEnabled { get; set; } = true;
 
+    /// <summary>
+    /// Writes the current <see cref="System.Diagnostics.Activity"/>'s trace context (the record's <c>produce</c> span)
+    /// into the record's KPL per-record tags (<see cref="Cloud.Records.KplTraceTags"/>), which KPL deaggregators skip,
+    /// so a consumer can continue the trace. Only aggregates carry tags: a traced lone record goes out as a
+    /// one-record aggregate, and nothing is written with <see cref="AggregationEnabled"/> off.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>.</value>
+    public bool PropagateTraceContext { get; set; }
+
     /// <summary>Maximum size in bytes of an aggregated record's data.</summary>
     /// <value>The default value is 51,200 (two PUT payload units).</value>
     public int AggregationMaxSize { get; set; } = 51_200;

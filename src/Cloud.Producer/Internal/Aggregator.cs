@@ -53,13 +53,14 @@ internal sealed class Aggregator(KinesisProducerOptions options, ProducerMetrics
         while (count < s.Pending.Count)
         {
             var r = s.Pending[count];
-            if (!_builder.TryAdd(r.PartitionKey, r.ExplicitHashKey, r.Data))
+            if (!_builder.TryAdd(r.PartitionKey, r.ExplicitHashKey, r.Data, r.Tags))
             {
                 break;
             }
             count++;
         }
-        if (count <= 1)
+        // Only aggregates carry tags: a lone record with a trace context goes out as a one-record aggregate.
+        if (count == 0 || (count == 1 && head.Tags.IsEmpty))
         {
             // A lone record (or one too big to aggregate) goes unaggregated with its own keys.
             size = head.Size;
@@ -82,7 +83,7 @@ internal sealed class Aggregator(KinesisProducerOptions options, ProducerMetrics
             r.Attempts++;
             records[i] = r;
         }
-        if (count == 1)
+        if (count == 1 && records[0].Tags.IsEmpty)
         {
             var r = records[0];
             var (rented, data) = Compress(null, new ReadOnlyMemory<byte>(r.Buffer, 0, r.Length));
@@ -95,7 +96,7 @@ internal sealed class Aggregator(KinesisProducerOptions options, ProducerMetrics
             _builder.Reset();
             foreach (var r in records)
             {
-                if (!_builder.TryAdd(r.PartitionKey, r.ExplicitHashKey, r.Data))
+                if (!_builder.TryAdd(r.PartitionKey, r.ExplicitHashKey, r.Data, r.Tags))
                 {
                     throw new InvalidOperationException($"Records planned into one aggregate no longer fit its {_builder.SizeLimit}-byte bound.");
                 }
@@ -106,7 +107,7 @@ internal sealed class Aggregator(KinesisProducerOptions options, ProducerMetrics
         byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
         _builder.WriteTo(buffer.AsSpan(0, length));
         var (pooled, payload) = Compress(buffer, new ReadOnlyMemory<byte>(buffer, 0, length));
-        return new Packed(s, records, pooled, payload, first.PartitionKey, PartitionKeyHash.Format(first.Hash));
+        return new Packed(s, records, pooled, payload, first.PartitionKey, PartitionKeyHash.Format(first.Hash)) { Aggregated = true };
     }
 
     /// <summary>Bound on the encoded aggregate when <paramref name="first"/> heads it (its key is the outer key).</summary>

@@ -12,6 +12,9 @@ internal sealed class Packed(ShardState shard, UserRecord[] records, byte[]? ren
     public string PartitionKey { get; } = partitionKey;
     public string? ExplicitHashKey { get; } = explicitHashKey;
 
+    /// <summary>The data is a KPL aggregate, even of one record (a traced lone record carries its tags that way).</summary>
+    public bool Aggregated { get; init; }
+
     /// <summary>Returns the pooled buffer once the request no longer needs it.</summary>
     public void ReturnBuffer()
     {

@@ -49,7 +49,7 @@ internal sealed class CompletionLedger(KinesisProducerOptions options, ProducerM
     /// <summary>Completes the user records of a Kinesis record written at (shard, sequence).</summary>
     public void Delivered(Packed p, string shardId, string sequenceNumber, long now)
     {
-        bool aggregated = p.Records.Length > 1;
+        bool aggregated = p.Aggregated || p.Records.Length > 1;
         metrics.KinesisRecords.Add(1, metrics.StreamTag);
         metrics.KinesisBytes.Add(p.Data.Length + Encoding.UTF8.GetByteCount(p.PartitionKey), metrics.StreamTag);
         metrics.AggregationRatio.Record(p.Records.Length, metrics.StreamTag);

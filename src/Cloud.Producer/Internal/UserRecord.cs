@@ -18,6 +18,9 @@ internal sealed class UserRecord
         Completion = new TaskCompletionSource<SendResult>(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
+    /// <summary>KPL per-record tags (the trace context when propagation is on); empty otherwise.</summary>
+    public Cloud.Records.KplRecordTags Tags { get; init; }
+
     public byte[] Buffer { get; }
 
     public int Length { get; }
