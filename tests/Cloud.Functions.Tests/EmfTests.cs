@@ -10,7 +10,17 @@ using Cloud.Functions.Tests.Aggregator;
 
 namespace Cloud.Functions.Tests;
 
+/// <summary>The functions' meters are process-wide (one function per Lambda process): these tests run alone so the
+/// EMF writer under test does not also hear other tests' invocations.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EmfCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "EMF (process-wide meters)";
+}
+
 /// <summary>Both functions flush CloudWatch Embedded Metric Format lines once per invocation.</summary>
+[Collection(EmfCollection.Name)]
 public class EmfTests
 {
     private static List<JsonElement> EmfLines(StringWriter output, string ns) =>
