@@ -1,3 +1,4 @@
+using Cloud.Telemetry;
 namespace Cloud.Privacy;
 
 /// <summary>
@@ -26,8 +27,16 @@ public sealed class CryptoShredder
 
     /// <summary>Forgets the user. Idempotent: forgetting twice keeps the first tombstone.</summary>
     /// <exception cref="KeyStoreException">The key store failed; retry.</exception>
-    public Task<ForgetResult> ForgetAsync(string userId, CancellationToken cancellationToken = default) =>
-        _identity is not null ? _identity.ForgetAsync(userId, cancellationToken) : _keyRing.ForgetAsync(userId, cancellationToken);
+    public async Task<ForgetResult> ForgetAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        // The span names the operation and its outcome, never the user.
+        using var activity = PrivacyTelemetry.Source.StartActivity(ActivityNames.Forget);
+        var result = _identity is not null
+            ? await _identity.ForgetAsync(userId, cancellationToken).ConfigureAwait(false)
+            : await _keyRing.ForgetAsync(userId, cancellationToken).ConfigureAwait(false);
+        activity?.SetTag(TelemetryTags.Outcome, result.Outcome.ToString());
+        return result;
+    }
 
     /// <summary>True when the user is forgotten (reads the store unless the cache knows).</summary>
     public async Task<bool> IsForgottenAsync(string userId, CancellationToken cancellationToken = default)

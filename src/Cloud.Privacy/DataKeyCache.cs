@@ -64,6 +64,7 @@ public sealed class DataKeyCache
             if (_time.GetUtcNow() < entry.ExpiresAt)
             {
                 state = entry.State;
+                PrivacyTelemetry.KeyCacheHits.Add(1);
                 return true;
             }
 
@@ -71,6 +72,7 @@ public sealed class DataKeyCache
         }
 
         state = default;
+        PrivacyTelemetry.KeyCacheMisses.Add(1);
         return false;
     }
 

@@ -28,6 +28,7 @@ public sealed class KmsMasterKeyProvider : IMasterKeyProvider
     /// <inheritdoc />
     public async Task<GeneratedDataKey> GenerateDataKeyAsync(string userId, CancellationToken cancellationToken)
     {
+        PrivacyTelemetry.CountMasterKeyCall("kms", "generate");
         ArgumentException.ThrowIfNullOrEmpty(userId);
         GenerateDataKeyResponse response;
         try
@@ -58,6 +59,7 @@ public sealed class KmsMasterKeyProvider : IMasterKeyProvider
     /// <inheritdoc />
     public async Task<byte[]> DecryptDataKeyAsync(string userId, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken)
     {
+        PrivacyTelemetry.CountMasterKeyCall("kms", "decrypt");
         ArgumentException.ThrowIfNullOrEmpty(userId);
         DecryptResponse response;
         try

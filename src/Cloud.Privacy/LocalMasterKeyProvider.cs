@@ -136,6 +136,7 @@ public sealed class LocalMasterKeyProvider : IMasterKeyProvider, IDisposable
     /// <inheritdoc />
     public Task<GeneratedDataKey> GenerateDataKeyAsync(string userId, CancellationToken cancellationToken)
     {
+        PrivacyTelemetry.CountMasterKeyCall("local", "generate");
         ArgumentException.ThrowIfNullOrEmpty(userId);
         var key = new byte[UserDataKey.KeySize];
         RandomNumberGenerator.Fill(key);
@@ -145,6 +146,7 @@ public sealed class LocalMasterKeyProvider : IMasterKeyProvider, IDisposable
     /// <inheritdoc />
     public Task<byte[]> DecryptDataKeyAsync(string userId, ReadOnlyMemory<byte> wrappedKey, CancellationToken cancellationToken)
     {
+        PrivacyTelemetry.CountMasterKeyCall("local", "decrypt");
         ArgumentException.ThrowIfNullOrEmpty(userId);
         var wrapped = wrappedKey.Span;
         if (wrapped.Length != WrappedLength || wrapped[0] != WrapVersion)

@@ -1,3 +1,4 @@
+using Cloud.Telemetry;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -107,6 +108,7 @@ public sealed class PersonalDataProtector
     public async ValueTask<ProtectResult> EncryptAsync(ReadOnlyMemory<byte> json, string streamName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(streamName);
+        using var activity = PrivacyTelemetry.Source.StartActivity(ActivityNames.Encrypt);
         var hits = new List<Hit>();
         if (_identity is not null)
         {
@@ -154,6 +156,7 @@ public sealed class PersonalDataProtector
     public async ValueTask<RevealResult> DecryptAsync(ReadOnlyMemory<byte> json, string streamName, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(streamName);
+        using var activity = PrivacyTelemetry.Source.StartActivity(ActivityNames.Decrypt);
         var hits = new List<Hit>();
         var userId = Scan(json.Span, _userIdOnly, encrypt: false, hits);
         if (hits.Count == 0)

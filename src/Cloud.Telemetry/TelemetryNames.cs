@@ -109,7 +109,11 @@ public static class TelemetryTags
     public const string Function = "function";
     /// <summary>Rank in a top-K list (1 = first): stands in for the key itself.</summary>
     public const string Rank = "rank";
+    /// <summary>Which master-key provider answered (<c>kms</c>, <c>local</c>).</summary>
+    public const string Provider = "provider";
+    /// <summary>Which operation of a provider or store (<c>generate</c>, <c>decrypt</c>).</summary>
+    public const string Operation = "operation";
 
     /// <summary>Every tag key above.</summary>
-    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal) { Stream, Shard, Outcome, Error, Reason, Kind, Function, Rank };
+    public static IReadOnlySet<string> All { get; } = new HashSet<string>(StringComparer.Ordinal) { Stream, Shard, Outcome, Error, Reason, Kind, Function, Rank, Provider, Operation };
 }
