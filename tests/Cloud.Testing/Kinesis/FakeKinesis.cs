@@ -404,7 +404,9 @@ public sealed class FakeKinesis : AmazonKinesisClient
     public override async Task<PutRecordsResponse> PutRecordsAsync(PutRecordsRequest request, CancellationToken cancellationToken = default)
     {
         int call = Interlocked.Increment(ref _putRecordsCalls) - 1;
-        Requests.Enqueue(request);
+        // A copy: a caller may reuse (return to a pool) the entries' buffers once the call has returned, as Kinesis
+        // clients do after the request is on the wire.
+        Requests.Enqueue(CopyOf(request));
         if (Gate is { } gate)
         {
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -536,6 +538,18 @@ public sealed class FakeKinesis : AmazonKinesisClient
                 EndingSequenceNumber = x.Closed ? (x.Records.Count > 0 ? x.Records[^1].SequenceNumber : x.StartingSequence) : null,
             },
         })];
+
+    private static PutRecordsRequest CopyOf(PutRecordsRequest request) => new()
+    {
+        StreamName = request.StreamName,
+        StreamARN = request.StreamARN,
+        Records = [.. request.Records.Select(e => new PutRecordsRequestEntry
+        {
+            PartitionKey = e.PartitionKey,
+            ExplicitHashKey = e.ExplicitHashKey,
+            Data = new MemoryStream(e.Data.ToArray(), writable: false),
+        })],
+    };
 
     private static Amazon.Kinesis.Model.Record Copy(Amazon.Kinesis.Model.Record r) => new()
     {
