@@ -5,6 +5,7 @@
 //   node kinesis-worker.js <endpoint> <stream>
 //   "put"            -> PutRecords of 500 records x 200 bytes  -> "ok <failedRecordCount>"
 //   "get <shardId>"  -> GetShardIterator(TRIM_HORIZON) + GetRecords(Limit 500) -> "ok <recordCount>"
+//   "loop put|get <n> [shardId]" -> n sequential calls -> "ok <wall ms> <cpu ms>" (this process's CPU, process.cpuUsage)
 // @aws-sdk/client-kinesis is resolved through NODE_PATH (the harness's installed tools/emulators node_modules).
 const readline = require('node:readline');
 const { KinesisClient, PutRecordsCommand, GetShardIteratorCommand, GetRecordsCommand } = require('@aws-sdk/client-kinesis');
@@ -44,6 +45,22 @@ async function handle(line) {
     const iterator = await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: argument, ShardIteratorType: 'TRIM_HORIZON' }));
     const response = await client.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator, Limit: 500 }));
     process.stdout.write(`ok ${response.Records.length}\n`);
+  } else if (command === 'loop') {
+    const [, what, count, shard] = line.split(' ');
+    const n = Number(count);
+    const cpu = process.cpuUsage();
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      if (what === 'put') {
+        await client.send(new PutRecordsCommand({ StreamName: stream, Records: records }));
+      } else {
+        const it = await client.send(new GetShardIteratorCommand({ StreamName: stream, ShardId: shard, ShardIteratorType: 'TRIM_HORIZON' }));
+        await client.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator, Limit: 500 }));
+      }
+    }
+    const wall = Number(process.hrtime.bigint() - start) / 1e6;
+    const used = process.cpuUsage(cpu);
+    process.stdout.write(`ok ${wall} ${(used.user + used.system) / 1000}\n`);
   } else if (command === 'ping') {
     process.stdout.write('ok\n');
   } else {
