@@ -84,4 +84,13 @@ node -e '
   console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 ' "$RESULTS/console.log"
 
+# The performance report's machinery (bench/run): two quick sections into a scratch folder, so the report command
+# cannot rot between full runs. Its figures are not checked here (speed lives in bench/, never in tests).
+if [[ $# -eq 0 ]]; then
+  echo "==> report smoke: bench/run --quick --only aes,client (into .tmp/report-smoke)"
+  dotnet "$ROOT/bench/Cloud.Benchmarks/bin/Release/net10.0/Cloud.Benchmarks.dll" report --quick --only aes,client \
+    --out "$ROOT/.tmp/report-smoke" > "$RESULTS/report-smoke.log" 2>&1 \
+    || { echo "test.sh: the report smoke failed (log: .tmp/TestResults/report-smoke.log):" >&2; tail -20 "$RESULTS/report-smoke.log" >&2; status=1; }
+fi
+
 exit "$status"
