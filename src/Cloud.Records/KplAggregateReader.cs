@@ -62,6 +62,23 @@ public ref struct KplAggregateReader
         return true;
     }
 
+    /// <summary>
+    /// Opens a record of a batch whose MD5 trailers <see cref="RecordFormat.Detect(IReadOnlyList{ReadOnlyMemory{byte}}, Span{DetectedRecord})"/>
+    /// checked all at once: false, with nothing to dispose, unless it is a <see cref="RecordKind.KplAggregated"/> record;
+    /// otherwise as <see cref="TryCreate(ReadOnlySpan{byte}, out KplAggregateReader)"/>.
+    /// </summary>
+    /// <exception cref="AggregateFormatException">Magic and MD5 match but the protobuf message is malformed.</exception>
+    public static bool TryCreate(in DetectedRecord record, out KplAggregateReader reader)
+    {
+        if (record.Kind != RecordKind.KplAggregated)
+        {
+            reader = default;
+            return false;
+        }
+        reader = CreateVerified(record.Data.Span);
+        return true;
+    }
+
     /// <summary>Opens an aggregate whose magic and MD5 the caller has already checked.</summary>
     internal static KplAggregateReader CreateVerified(ReadOnlySpan<byte> record)
     {

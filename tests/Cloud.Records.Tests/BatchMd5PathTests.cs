@@ -22,7 +22,7 @@ public class BatchMd5PathTests
             var actual = new List<Memory<byte>>();
             foreach (var records in batch)
             {
-                using var builder = new AggregateBuilder();
+                using var builder = new AggregateBuilder(new AggregateBuilderOptions { MaxAggregateSize = 1024 * 1024 });
                 foreach (var r in records)
                 {
                     Assert.True(builder.TryAdd(r.PartitionKey, r.ExplicitHashKey, r.Data));
@@ -121,6 +121,7 @@ public class BatchMd5PathTests
                     return list;
                 });
                 Assert.Equal(deaggregated, deaggregatedBatch);
+                Assert.Equal(ZeroCopy(batch[i]), ZeroCopy(detected[i]));
             }
         }, iter: 600);
     }
@@ -150,6 +151,65 @@ public class BatchMd5PathTests
     {
         var ex = Assert.Throws<ArgumentException>(() => RecordFormat.Detect([new byte[1], new byte[2]], new DetectedRecord[1]));
         Assert.Contains("2 records", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>What <see cref="KplAggregateReader"/> yields for a record opened alone: not an aggregate, its sub-records, or the error.</summary>
+    private static string ZeroCopy(byte[] data)
+    {
+        try
+        {
+            if (!KplAggregateReader.TryCreate(data, out var reader))
+            {
+                return "not an aggregate";
+            }
+            try
+            {
+                return Read(reader);
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
+        catch (AggregateFormatException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    /// <summary>The same for a record opened from a batch detection.</summary>
+    private static string ZeroCopy(DetectedRecord record)
+    {
+        try
+        {
+            if (!KplAggregateReader.TryCreate(record, out var reader))
+            {
+                return "not an aggregate";
+            }
+            try
+            {
+                return Read(reader);
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+        }
+        catch (AggregateFormatException ex)
+        {
+            return ex.Message;
+        }
+    }
+
+    private static string Read(KplAggregateReader reader)
+    {
+        var text = new System.Text.StringBuilder();
+        while (reader.TryRead(out var sub))
+        {
+            text.Append(sub.Index).Append('|').Append(Convert.ToHexString(reader.GetPartitionKeyUtf8(sub.PartitionKeyIndex)))
+                .Append('|').Append(Convert.ToHexString(sub.Data)).Append('\n');
+        }
+        return text.ToString();
     }
 
     /// <summary>The user records, or the error's type, message, offset and sequence number.</summary>
