@@ -20,7 +20,7 @@ internal sealed class CodecsSection : IReportSection
     public async Task<SectionResult> RunAsync(ReportContext context, CancellationToken cancellationToken)
     {
         byte[] input = JsonLines(4 * 1024 * 1024);
-        int rounds = context.Scale(5, 2);
+        int rounds = context.Scale(7, 3);
         string directory = Path.Combine(Path.GetTempPath(), $"codecs-section-{Environment.ProcessId}");
         Directory.CreateDirectory(directory);
         string inputPath = Path.Combine(directory, "events.jsonl");
@@ -108,7 +108,16 @@ internal sealed class CodecsSection : IReportSection
             }
             plt.Add.Bars(bars);
             plt.Axes.Bottom.SetTicks(ticks.Select(t => t.Item1).ToArray(), ticks.Select(t => t.Item2).ToArray());
-            plt.YLabel("MB/s (blue: compress, green: decompress; light: CLI)");
+            plt.YLabel("MB / CPU s");
+            foreach (var (label, color) in new[]
+            {
+                ("compress (frame)", ScottPlot.Colors.SteelBlue), ("compress (CLI)", ScottPlot.Colors.LightSteelBlue),
+                ("decompress (frame)", ScottPlot.Colors.SeaGreen), ("decompress (CLI)", ScottPlot.Colors.LightGreen),
+            })
+            {
+                plt.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = label, FillColor = color });
+            }
+            plt.Legend.Alignment = ScottPlot.Alignment.UpperLeft;
             plt.Axes.Margins(bottom: 0);
         });
 
@@ -144,7 +153,7 @@ internal sealed class CodecsSection : IReportSection
     private static double Best(Action action, int rounds)
     {
         var clock = Stopwatch.StartNew();
-        for (int i = 0; i < 2 || clock.ElapsedMilliseconds < 300; i++)
+        for (int i = 0; i < 2 || clock.ElapsedMilliseconds < 600; i++)
         {
             action();
         }
