@@ -72,25 +72,34 @@ public sealed class KinesisBatchProcessor
         var run = new Run(records.Count);
         var items = new List<UserRecordContext>(records.Count);
         var budget = _options.Decoder.CreateBatchBudget();
+        // One pass decodes the batch (all aggregates' MD5 trailers checked together); records still fail one by one.
+        var decoded = new List<UserRecordContext>(records.Count);
+        KinesisRecordDecodeException?[] failures = KinesisRecordReader.DecodeBatch(records, decoded, _options.Decoder, budget);
+        int next = 0;
         for (int i = 0; i < records.Count; i++)
         {
-            int before = items.Count;
-            try
+            int start = next;
+            while (next < decoded.Count && decoded[next].ParentIndex == i)
             {
-                KinesisRecordReader.Decode(records[i], i, items, _options.Decoder, budget);
-                if (_options.KclShardRange is { } ranges && !KeptByKcl(records[i], items, before, ranges))
-                {
-                    items.RemoveRange(before, items.Count - before);
-                    run.DroppedByShardRange++;
-                }
-                run.Remaining[i] = items.Count - before;
+                next++;
             }
-            catch (KinesisRecordDecodeException ex)
+            if (failures[i] is { } ex)
             {
                 run.Failed[i] = true;
                 ConsumerMetrics.DecodeFailed(ex.Stage);
                 Report(run, new RecordFailure { SequenceNumber = ex.SequenceNumber, Stage = ex.Stage, Message = ex.Message, Exception = ex });
+                continue;
             }
+            if (_options.KclShardRange is { } ranges && !KeptByKcl(records[i], decoded, start, next, ranges))
+            {
+                run.DroppedByShardRange++;
+                continue;
+            }
+            for (int k = start; k < next; k++)
+            {
+                items.Add(decoded[k]);
+            }
+            run.Remaining[i] = next - start;
         }
 
         ConsumerMetrics.Batch(records.Count, items.Count);
@@ -124,14 +133,14 @@ public sealed class KinesisBatchProcessor
     }
 
     /// <summary>The KCL's rule: an aggregate is kept only if every user record hashes into its shard's range.</summary>
-    private static bool KeptByKcl(KinesisEventRecord record, List<UserRecordContext> items, int start, Func<string, (UInt128 Start, UInt128 End)?> ranges)
+    private static bool KeptByKcl(KinesisEventRecord record, List<UserRecordContext> items, int start, int end, Func<string, (UInt128 Start, UInt128 End)?> ranges)
     {
         if (record.ShardId is not { } shardId || ranges(shardId) is not { } range)
         {
             return true;
         }
-        var decoded = new List<Cloud.Records.UserRecord>(items.Count - start);
-        for (int k = start; k < items.Count; k++)
+        var decoded = new List<Cloud.Records.UserRecord>(end - start);
+        for (int k = start; k < end; k++)
         {
             var item = items[k];
             decoded.Add(new Cloud.Records.UserRecord(item.PartitionKey, item.ExplicitHashKey, item.Data, item.SequenceNumber, item.SubSequenceNumber ?? 0, item.IsAggregated));

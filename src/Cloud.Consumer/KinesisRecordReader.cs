@@ -54,31 +54,82 @@ public sealed class KinesisRecordReader
         ArgumentNullException.ThrowIfNull(decoder);
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(output);
-        KinesisRecordData kinesis = record.Kinesis ?? throw new KinesisRecordDecodeException("(unknown)", RecordFailureStage.Decode, "the record has no 'kinesis' object");
-        string seq = kinesis.SequenceNumber;
+        ReadOnlyMemory<byte> bytes = DecodeBase64(record, out KinesisRecordData kinesis);
+        int start = output.Count;
+        try
+        {
+            UserRecordDecoding.Decode(decoder, batch, bytes, kinesis.PartitionKey ?? "", kinesis.SequenceNumber, output, record, parentIndex);
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidDataException)
+        {
+            output.RemoveRange(start, output.Count - start);
+            throw new KinesisRecordDecodeException(kinesis.SequenceNumber, RecordFailureStage.Decode, ex.Message, ex);
+        }
+    }
+
+    /// <summary>
+    /// Decodes a whole batch: every record's base64 first, then the MD5 trailers of all KPL aggregates at once
+    /// (<see cref="RecordFormat.Detect(IReadOnlyList{ReadOnlyMemory{byte}}, Span{DetectedRecord})"/>, multi-buffer MD5),
+    /// then each record's user records, appended to <paramref name="output"/> in record order (their
+    /// <see cref="UserRecordContext.ParentIndex"/> is the record's index). Each record succeeds or fails alone, with
+    /// exactly the user records and errors <see cref="Decode(KinesisEventRecord, int, List{UserRecordContext}, RecordDecoder, DecompressionBudget?)"/> gives.
+    /// </summary>
+    /// <returns>One entry per record: null when its user records were appended, else why it failed (nothing appended for it).</returns>
+    public static KinesisRecordDecodeException?[] DecodeBatch(IReadOnlyList<KinesisEventRecord> records, List<UserRecordContext> output, RecordDecoder decoder, DecompressionBudget? batch)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(decoder);
+        var failures = new KinesisRecordDecodeException?[records.Count];
+        var data = new ReadOnlyMemory<byte>[records.Count];
+        for (int i = 0; i < records.Count; i++)
+        {
+            try
+            {
+                ArgumentNullException.ThrowIfNull(records[i], nameof(records));
+                data[i] = DecodeBase64(records[i], out _);
+            }
+            catch (KinesisRecordDecodeException ex)
+            {
+                failures[i] = ex;
+            }
+        }
+
+        var detected = new DetectedRecord[records.Count];
+        RecordFormat.Detect(data, detected);
+        for (int i = 0; i < records.Count; i++)
+        {
+            if (failures[i] is not null)
+            {
+                continue;
+            }
+            KinesisEventRecord record = records[i];
+            KinesisRecordData kinesis = record.Kinesis!;
+            int start = output.Count;
+            try
+            {
+                UserRecordDecoding.Decode(decoder, batch, detected[i], kinesis.PartitionKey ?? "", kinesis.SequenceNumber, output, record, i);
+            }
+            catch (Exception ex) when (ex is FormatException or InvalidDataException)
+            {
+                output.RemoveRange(start, output.Count - start);
+                failures[i] = new KinesisRecordDecodeException(kinesis.SequenceNumber, RecordFailureStage.Decode, ex.Message, ex);
+            }
+        }
+        return failures;
+    }
+
+    private static ReadOnlyMemory<byte> DecodeBase64(KinesisEventRecord record, out KinesisRecordData kinesis)
+    {
+        kinesis = record.Kinesis ?? throw new KinesisRecordDecodeException("(unknown)", RecordFailureStage.Decode, "the record has no 'kinesis' object");
         string base64 = kinesis.Data ?? "";
         byte[] bytes = new byte[(base64.Length / 4 * 3) + 3];
         if (!Convert.TryFromBase64String(base64, bytes, out int length))
         {
-            throw new KinesisRecordDecodeException(seq, RecordFailureStage.Base64,
+            throw new KinesisRecordDecodeException(kinesis.SequenceNumber, RecordFailureStage.Base64,
                 $"'data' is not valid base64 ({base64.Length} characters)");
         }
-
-        int start = output.Count;
-        try
-        {
-            UserRecordDecoding.Decode(decoder, batch, bytes.AsMemory(0, length), kinesis.PartitionKey ?? "", seq, output, record, parentIndex);
-        }
-        catch (FormatException ex)
-        {
-            output.RemoveRange(start, output.Count - start);
-            throw new KinesisRecordDecodeException(seq, RecordFailureStage.Decode, ex.Message, ex);
-        }
-        catch (InvalidDataException ex)
-        {
-            output.RemoveRange(start, output.Count - start);
-            throw new KinesisRecordDecodeException(seq, RecordFailureStage.Decode, ex.Message, ex);
-        }
+        return bytes.AsMemory(0, length);
     }
 
     /// <summary>Runs the transform stages over <paramref name="record"/>, in order.</summary>

@@ -11,13 +11,30 @@ internal static class UserRecordDecoding
 
     /// <exception cref="RecordFormatException">Damaged frame, unknown codec or malformed aggregate.</exception>
     public static void Decode(RecordDecoder decoder, DecompressionBudget? batch, ReadOnlyMemory<byte> data, string partitionKey, string sequenceNumber,
-        List<UserRecordContext> output, KinesisEventRecord parent, int parentIndex)
+        List<UserRecordContext> output, KinesisEventRecord parent, int parentIndex) =>
+        Decode(decoder, batch, data, default, partitionKey, sequenceNumber, output, parent, parentIndex, detected: false);
+
+    /// <summary>As above for a record whose kind (and MD5) a batch detection found.</summary>
+    /// <exception cref="RecordFormatException">Damaged frame, unknown codec or malformed aggregate.</exception>
+    public static void Decode(RecordDecoder decoder, DecompressionBudget? batch, DetectedRecord record, string partitionKey, string sequenceNumber,
+        List<UserRecordContext> output, KinesisEventRecord parent, int parentIndex) =>
+        Decode(decoder, batch, default, record, partitionKey, sequenceNumber, output, parent, parentIndex, detected: true);
+
+    private static void Decode(RecordDecoder decoder, DecompressionBudget? batch, ReadOnlyMemory<byte> data, DetectedRecord record, string partitionKey, string sequenceNumber,
+        List<UserRecordContext> output, KinesisEventRecord parent, int parentIndex, bool detected)
     {
         List<UserRecord> scratch = t_scratch ??= new List<UserRecord>(16);
         scratch.Clear();
         try
         {
-            decoder.Decode(data, partitionKey, sequenceNumber, null, scratch, batch);
+            if (detected)
+            {
+                decoder.Decode(record, partitionKey, sequenceNumber, null, scratch, batch);
+            }
+            else
+            {
+                decoder.Decode(data, partitionKey, sequenceNumber, null, scratch, batch);
+            }
             foreach (UserRecord user in scratch)
             {
                 output.Add(new UserRecordContext

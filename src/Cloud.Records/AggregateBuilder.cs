@@ -245,6 +245,18 @@ public sealed class AggregateBuilder : IDisposable
         {
             throw new ArgumentException($"Destination has {destination.Length} bytes; the aggregate needs {size}.", nameof(destination));
         }
+        int pos = WriteWithoutDigest(destination);
+        Md5.Hash(destination[KplFormat.MagicLength..pos], destination.Slice(pos, KplFormat.DigestLength));
+        return size;
+    }
+
+    /// <summary>
+    /// Writes magic and protobuf, leaving the 16 trailer bytes for the caller (<see cref="AggregateBatchEncoder"/>
+    /// hashes many aggregates at once); returns where the trailer starts. The caller has checked the length.
+    /// </summary>
+    internal int WriteWithoutDigest(Span<byte> destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         KplFormat.Magic.CopyTo(destination);
         int pos = KplFormat.MagicLength;
         _partitionKeyTable.WrittenSpan.CopyTo(destination[pos..]);
@@ -253,8 +265,7 @@ public sealed class AggregateBuilder : IDisposable
         pos += _hashKeyTable.Length;
         _records.WrittenSpan.CopyTo(destination[pos..]);
         pos += _records.Length;
-        Md5.Hash(destination[KplFormat.MagicLength..pos], destination.Slice(pos, KplFormat.DigestLength));
-        return size;
+        return pos;
     }
 
     /// <summary>Writes the aggregate into <paramref name="writer"/> and returns the bytes written.</summary>

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using Cloud.Records.Internal;
 
 namespace Cloud.Records;
@@ -59,6 +61,23 @@ public ref struct KplAggregateReader
             return false;
         }
         reader = CreateVerified(record);
+        return true;
+    }
+
+    /// <summary>
+    /// Opens a record of a batch whose MD5 trailers <see cref="RecordFormat.Detect(IReadOnlyList{ReadOnlyMemory{byte}}, Span{DetectedRecord})"/>
+    /// checked all at once: false, with nothing to dispose, unless it is a <see cref="RecordKind.KplAggregated"/> record;
+    /// otherwise as <see cref="TryCreate(ReadOnlySpan{byte}, out KplAggregateReader)"/>.
+    /// </summary>
+    /// <exception cref="AggregateFormatException">Magic and MD5 match but the protobuf message is malformed.</exception>
+    public static bool TryCreate(in DetectedRecord record, out KplAggregateReader reader)
+    {
+        if (record.Kind != RecordKind.KplAggregated)
+        {
+            reader = default;
+            return false;
+        }
+        reader = CreateVerified(record.Data.Span);
         return true;
     }
 
@@ -255,11 +274,26 @@ public ref struct KplAggregateReader
         };
     }
 
+    // Varints and lengths are read for every field of every sub-record: the one-byte case is inlined, the rest (and the
+    // errors, whose messages are formatted) stay out of line.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly ulong ReadVarint(ReadOnlySpan<byte> span, ref int pos, string what, int index, int end = -1, bool isLength = false)
     {
+        int limit = end < 0 ? _end : end;
+        int p = pos;
+        if ((uint)p < (uint)limit && (uint)p < (uint)span.Length && span[p] < 0x80)
+        {
+            pos = p + 1;
+            return span[p];
+        }
+        return ReadVarintSlow(span, ref pos, what, index, limit, isLength);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ulong ReadVarintSlow(ReadOnlySpan<byte> span, ref int pos, string what, int index, int limit, bool isLength)
+    {
         int start = pos;
-        var bounded = span[..(end < 0 ? _end : end)];
-        var status = ProtoWire.TryReadVarint(bounded, ref pos, out ulong value);
+        var status = ProtoWire.TryReadVarint(span[..limit], ref pos, out ulong value);
         if (status != VarintStatus.Ok)
         {
             what = isLength ? "length of " + what : what;
@@ -271,15 +305,21 @@ public ref struct KplAggregateReader
         return value;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private readonly int ReadLength(ReadOnlySpan<byte> span, ref int pos, int end, int fieldStart, string what, int index)
     {
         ulong length = ReadVarint(span, ref pos, what, index, end, isLength: true);
         if (length > (ulong)(end - pos))
         {
-            throw new AggregateFormatException(fieldStart, $"{what} declares {length} bytes but only {end - pos} remain in the enclosing message", index);
+            ThrowLengthPastEnd(fieldStart, what, length, end - pos, index);
         }
         return (int)length;
     }
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowLengthPastEnd(int fieldStart, string what, ulong length, int remaining, int index) =>
+        throw new AggregateFormatException(fieldStart, $"{what} declares {length} bytes but only {remaining} remain in the enclosing message", index);
 
     private readonly void SkipField(ReadOnlySpan<byte> span, ref int pos, int end, int wire, int fieldStart, int index)
     {

@@ -55,6 +55,25 @@ public static class KplDeaggregator
         return DeaggregateVerified(data, sequenceNumber, destination);
     }
 
+    /// <summary>
+    /// Decodes one record of a batch whose MD5 trailers <see cref="RecordFormat.Detect(IReadOnlyList{ReadOnlyMemory{byte}}, Span{DetectedRecord})"/>
+    /// checked all at once; otherwise as <see cref="Deaggregate(ReadOnlyMemory{byte}, string, string?, string?, List{UserRecord})"/>
+    /// (a compressed frame is not an aggregate here either: it passes through).
+    /// </summary>
+    /// <returns>The number of user records appended.</returns>
+    /// <exception cref="AggregateFormatException">The record is an aggregate but malformed.</exception>
+    public static int Deaggregate(DetectedRecord record, string partitionKey, string? sequenceNumber, string? explicitHashKey, List<UserRecord> destination)
+    {
+        ArgumentNullException.ThrowIfNull(partitionKey);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (record.Kind != RecordKind.KplAggregated)
+        {
+            destination.Add(new UserRecord(partitionKey, explicitHashKey, record.Data, sequenceNumber, 0, isAggregated: false));
+            return 1;
+        }
+        return DeaggregateVerified(record.Data, sequenceNumber, destination);
+    }
+
     /// <summary>Deaggregates a record whose magic and MD5 were already verified.</summary>
     internal static int DeaggregateVerified(ReadOnlyMemory<byte> data, string? sequenceNumber, List<UserRecord> destination)
     {

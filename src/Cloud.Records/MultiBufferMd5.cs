@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
@@ -22,7 +23,7 @@ public static class MultiBufferMd5
     private const int DigestSize = 16;
 
     /// <summary>Whether the 16-lane path runs on this machine (else each buffer is hashed by the platform's MD5).</summary>
-    public static bool IsAccelerated => Vector512.IsHardwareAccelerated && BitConverter.IsLittleEndian;
+    public static bool IsAccelerated => Avx512F.IsSupported && Vector512.IsHardwareAccelerated && BitConverter.IsLittleEndian;
 
     /// <summary>Hashes each source; digest i goes to <c>destination[16·i .. 16·i + 16)</c>.</summary>
     /// <exception cref="ArgumentException">The destination is shorter than 16 bytes per source.</exception>
@@ -52,72 +53,172 @@ public static class MultiBufferMd5
 
     private static void HashGroup(IReadOnlyList<ReadOnlyMemory<byte>> sources, int first, int count, Span<byte> destination)
     {
+        // Each lane reads its blocks straight from its array (no per-block Memory.Span), then one 16×16 transpose
+        // turns 16 lanes' blocks into the 16 message-word vectors; the last one or two blocks come from a padded copy.
+        LaneArrays arrays = default;
+        Span<int> offsets = stackalloc int[Lanes];
+        Span<int> fullBlocks = stackalloc int[Lanes];
         Span<int> blocks = stackalloc int[Lanes];
-        Span<byte> tails = stackalloc byte[Lanes * 128]; // each lane's last one or two blocks, padded
+        Span<byte> tails = stackalloc byte[Lanes * 128];
+        tails.Clear();
+        byte[]?[]? copies = null; // lanes whose memory is not array-backed hash a pooled copy
         int maxBlocks = 0;
-        for (int lane = 0; lane < Lanes; lane++)
-        {
-            if (lane >= count)
-            {
-                blocks[lane] = 0; // an idle lane
-                continue;
-            }
-            var data = sources[first + lane].Span;
-            int full = data.Length / 64;
-            int rest = data.Length - (full * 64);
-            int tailBlocks = rest + 9 <= 64 ? 1 : 2;
-            var tail = tails.Slice(lane * 128, tailBlocks * 64);
-            tail.Clear();
-            data[(full * 64)..].CopyTo(tail);
-            tail[rest] = 0x80;
-            BinaryPrimitives.WriteUInt64LittleEndian(tail[^8..], (ulong)data.Length * 8);
-            blocks[lane] = full + tailBlocks;
-            maxBlocks = Math.Max(maxBlocks, blocks[lane]);
-        }
-
-        var a = Vector512.Create(0x67452301u);
-        var b = Vector512.Create(0xefcdab89u);
-        var c = Vector512.Create(0x98badcfeu);
-        var d = Vector512.Create(0x10325476u);
-        Span<uint> words = stackalloc uint[16 * Lanes]; // word j of lane l at [j·16 + l]
-        Span<uint> active = stackalloc uint[Lanes];
-        for (int block = 0; block < maxBlocks; block++)
+        try
         {
             for (int lane = 0; lane < Lanes; lane++)
             {
-                bool on = block < blocks[lane];
-                active[lane] = on ? uint.MaxValue : 0;
-                if (!on)
+                if (lane >= count)
                 {
+                    arrays[lane] = null; // an idle lane: reads its (zero) tail slots, result discarded
+                    offsets[lane] = 0;
+                    fullBlocks[lane] = 0;
+                    blocks[lane] = 0;
                     continue;
                 }
-                var data = sources[first + lane].Span;
-                int full = data.Length / 64;
-                ReadOnlySpan<byte> source = block < full ? data.Slice(block * 64, 64) : tails.Slice((lane * 128) + ((block - full) * 64), 64);
-                // MD5 words are little-endian, as this machine's uints (the vector path needs x86/AVX-512).
-                ReadOnlySpan<uint> blockWords = MemoryMarshal.Cast<byte, uint>(source);
-                ref uint column = ref Unsafe.Add(ref MemoryMarshal.GetReference(words), lane);
-                for (int j = 0; j < 16; j++)
+                var memory = sources[first + lane];
+                ReadOnlySpan<byte> data = memory.Span;
+                if (MemoryMarshal.TryGetArray(memory, out ArraySegment<byte> segment))
                 {
-                    Unsafe.Add(ref column, j * Lanes) = blockWords[j];
+                    arrays[lane] = segment.Array;
+                    offsets[lane] = segment.Offset;
+                }
+                else
+                {
+                    copies ??= new byte[Lanes][];
+                    var copy = ArrayPool<byte>.Shared.Rent(Math.Max(1, data.Length));
+                    data.CopyTo(copy);
+                    copies[lane] = copy;
+                    arrays[lane] = copy;
+                    offsets[lane] = 0;
+                }
+                int full = data.Length / 64;
+                int rest = data.Length - (full * 64);
+                int tailBlocks = rest + 9 <= 64 ? 1 : 2;
+                var tail = tails.Slice(lane * 128, tailBlocks * 64);
+                data[(full * 64)..].CopyTo(tail);
+                tail[rest] = 0x80;
+                BinaryPrimitives.WriteUInt64LittleEndian(tail[^8..], (ulong)data.Length * 8);
+                fullBlocks[lane] = full;
+                blocks[lane] = full + tailBlocks;
+                maxBlocks = Math.Max(maxBlocks, blocks[lane]);
+            }
+
+            var a = Vector512.Create(0x67452301u);
+            var b = Vector512.Create(0xefcdab89u);
+            var c = Vector512.Create(0x98badcfeu);
+            var d = Vector512.Create(0x10325476u);
+            Span<uint> words = stackalloc uint[16 * Lanes]; // word j of lane l at [j·16 + l]
+            ref byte tailBase = ref MemoryMarshal.GetReference(tails);
+            Vector512<int> blockCounts = Vector512.Create((ReadOnlySpan<int>)blocks);
+            for (int block = 0; block < maxBlocks; block++)
+            {
+                LoadTransposed(ref arrays, offsets, fullBlocks, block, ref tailBase, ref MemoryMarshal.GetReference(words));
+                var mask = Vector512.GreaterThan(blockCounts, Vector512.Create(block)).AsUInt32();
+                Vector512<uint> na = a, nb = b, nc = c, nd = d;
+                Compress(ref na, ref nb, ref nc, ref nd, ref MemoryMarshal.GetReference(words));
+                a = Vector512.ConditionalSelect(mask, na, a);
+                b = Vector512.ConditionalSelect(mask, nb, b);
+                c = Vector512.ConditionalSelect(mask, nc, c);
+                d = Vector512.ConditionalSelect(mask, nd, d);
+            }
+            for (int lane = 0; lane < count; lane++)
+            {
+                var digest = destination.Slice(lane * DigestSize, DigestSize);
+                BinaryPrimitives.WriteUInt32LittleEndian(digest, a.GetElement(lane));
+                BinaryPrimitives.WriteUInt32LittleEndian(digest[4..], b.GetElement(lane));
+                BinaryPrimitives.WriteUInt32LittleEndian(digest[8..], c.GetElement(lane));
+                BinaryPrimitives.WriteUInt32LittleEndian(digest[12..], d.GetElement(lane));
+            }
+        }
+        finally
+        {
+            if (copies is not null)
+            {
+                foreach (var copy in copies)
+                {
+                    if (copy is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(copy);
+                    }
                 }
             }
-            var mask = Vector512.Create((ReadOnlySpan<uint>)active);
-            Vector512<uint> na = a, nb = b, nc = c, nd = d;
-            Compress(ref na, ref nb, ref nc, ref nd, ref MemoryMarshal.GetReference(words));
-            a = Vector512.ConditionalSelect(mask, na, a);
-            b = Vector512.ConditionalSelect(mask, nb, b);
-            c = Vector512.ConditionalSelect(mask, nc, c);
-            d = Vector512.ConditionalSelect(mask, nd, d);
         }
-        for (int lane = 0; lane < count; lane++)
+    }
+
+    /// <summary>Loads block <paramref name="block"/> of every lane (64 bytes each) and stores it transposed: word j of lane l at [j·16 + l].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadTransposed(ref LaneArrays arrays, Span<int> offsets, Span<int> fullBlocks, int block, ref byte tailBase, ref uint words)
+    {
+        var r0 = Row(ref arrays, offsets, fullBlocks, 0, block, ref tailBase);
+        var r1 = Row(ref arrays, offsets, fullBlocks, 1, block, ref tailBase);
+        var r2 = Row(ref arrays, offsets, fullBlocks, 2, block, ref tailBase);
+        var r3 = Row(ref arrays, offsets, fullBlocks, 3, block, ref tailBase);
+        var r4 = Row(ref arrays, offsets, fullBlocks, 4, block, ref tailBase);
+        var r5 = Row(ref arrays, offsets, fullBlocks, 5, block, ref tailBase);
+        var r6 = Row(ref arrays, offsets, fullBlocks, 6, block, ref tailBase);
+        var r7 = Row(ref arrays, offsets, fullBlocks, 7, block, ref tailBase);
+        var r8 = Row(ref arrays, offsets, fullBlocks, 8, block, ref tailBase);
+        var r9 = Row(ref arrays, offsets, fullBlocks, 9, block, ref tailBase);
+        var r10 = Row(ref arrays, offsets, fullBlocks, 10, block, ref tailBase);
+        var r11 = Row(ref arrays, offsets, fullBlocks, 11, block, ref tailBase);
+        var r12 = Row(ref arrays, offsets, fullBlocks, 12, block, ref tailBase);
+        var r13 = Row(ref arrays, offsets, fullBlocks, 13, block, ref tailBase);
+        var r14 = Row(ref arrays, offsets, fullBlocks, 14, block, ref tailBase);
+        var r15 = Row(ref arrays, offsets, fullBlocks, 15, block, ref tailBase);
+
+        // 32-bit then 64-bit interleaves: v(g, w) holds, in its 128-bit lane k, rows 4g..4g+3 at word 4k+w.
+        var t0 = Avx512F.UnpackLow(r0, r1); var t1 = Avx512F.UnpackHigh(r0, r1);
+        var t2 = Avx512F.UnpackLow(r2, r3); var t3 = Avx512F.UnpackHigh(r2, r3);
+        var t4 = Avx512F.UnpackLow(r4, r5); var t5 = Avx512F.UnpackHigh(r4, r5);
+        var t6 = Avx512F.UnpackLow(r6, r7); var t7 = Avx512F.UnpackHigh(r6, r7);
+        var t8 = Avx512F.UnpackLow(r8, r9); var t9 = Avx512F.UnpackHigh(r8, r9);
+        var t10 = Avx512F.UnpackLow(r10, r11); var t11 = Avx512F.UnpackHigh(r10, r11);
+        var t12 = Avx512F.UnpackLow(r12, r13); var t13 = Avx512F.UnpackHigh(r12, r13);
+        var t14 = Avx512F.UnpackLow(r14, r15); var t15 = Avx512F.UnpackHigh(r14, r15);
+        Quarter(Lo(t0, t2), Lo(t4, t6), Lo(t8, t10), Lo(t12, t14), ref words, 0);
+        Quarter(Hi(t0, t2), Hi(t4, t6), Hi(t8, t10), Hi(t12, t14), ref words, 1);
+        Quarter(Lo(t1, t3), Lo(t5, t7), Lo(t9, t11), Lo(t13, t15), ref words, 2);
+        Quarter(Hi(t1, t3), Hi(t5, t7), Hi(t9, t11), Hi(t13, t15), ref words, 3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> Lo(Vector512<uint> x, Vector512<uint> y) => Avx512F.UnpackLow(x.AsUInt64(), y.AsUInt64()).AsUInt32();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> Hi(Vector512<uint> x, Vector512<uint> y) => Avx512F.UnpackHigh(x.AsUInt64(), y.AsUInt64()).AsUInt32();
+
+    /// <summary>4×4 transpose of 128-bit blocks: word 4k+w of all 16 lanes is block k of v0..v3, in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Quarter(Vector512<uint> v0, Vector512<uint> v1, Vector512<uint> v2, Vector512<uint> v3, ref uint words, int w)
+    {
+        var x0 = Avx512F.Shuffle4x128(v0, v1, 0x44);
+        var x1 = Avx512F.Shuffle4x128(v0, v1, 0xEE);
+        var x2 = Avx512F.Shuffle4x128(v2, v3, 0x44);
+        var x3 = Avx512F.Shuffle4x128(v2, v3, 0xEE);
+        Avx512F.Shuffle4x128(x0, x2, 0x88).StoreUnsafe(ref words, (nuint)(w * Lanes));
+        Avx512F.Shuffle4x128(x0, x2, 0xDD).StoreUnsafe(ref words, (nuint)((4 + w) * Lanes));
+        Avx512F.Shuffle4x128(x1, x3, 0x88).StoreUnsafe(ref words, (nuint)((8 + w) * Lanes));
+        Avx512F.Shuffle4x128(x1, x3, 0xDD).StoreUnsafe(ref words, (nuint)((12 + w) * Lanes));
+    }
+
+    /// <summary>Lane <paramref name="lane"/>'s block: from its array while whole blocks last, then from its padded tail.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<uint> Row(ref LaneArrays arrays, Span<int> offsets, Span<int> fullBlocks, int lane, int block, ref byte tailBase)
+    {
+        int full = fullBlocks[lane];
+        if (block < full)
         {
-            var digest = destination.Slice(lane * DigestSize, DigestSize);
-            BinaryPrimitives.WriteUInt32LittleEndian(digest, a.GetElement(lane));
-            BinaryPrimitives.WriteUInt32LittleEndian(digest[4..], b.GetElement(lane));
-            BinaryPrimitives.WriteUInt32LittleEndian(digest[8..], c.GetElement(lane));
-            BinaryPrimitives.WriteUInt32LittleEndian(digest[12..], d.GetElement(lane));
+            ref byte start = ref MemoryMarshal.GetArrayDataReference(arrays[lane]!);
+            return Vector512.LoadUnsafe(ref start, (nuint)offsets[lane] + ((nuint)block * 64)).AsUInt32();
         }
+        int inTail = Math.Min(block - full, 1); // idle lanes (past their blocks) re-read their last tail block
+        return Vector512.LoadUnsafe(ref tailBase, (nuint)((lane * 128) + (inTail * 64))).AsUInt32();
+    }
+
+    [InlineArray(Lanes)]
+    private struct LaneArrays
+    {
+        private byte[]? _element;
     }
 
     // The 64 steps of RFC 1321, unrolled so every shift and constant is an immediate (generated, not hand-typed).
@@ -216,5 +317,5 @@ public static class MultiBufferMd5
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<uint> Rotl(Vector512<uint> x, [ConstantExpected(Min = 1, Max = 31)] byte s) =>
-        Avx512F.IsSupported ? Avx512F.RotateLeft(x, s) : Vector512.ShiftLeft(x, s) | Vector512.ShiftRightLogical(x, 32 - s);
+        Avx512F.RotateLeft(x, s); // only reached when IsAccelerated (AVX-512F)
 }

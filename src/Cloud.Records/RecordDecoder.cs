@@ -111,7 +111,21 @@ public sealed class RecordDecoder
     /// <param name="batch">The batch's budget, or null to bound this record alone. A failing record releases its share.</param>
     /// <returns>The number of user records appended.</returns>
     /// <exception cref="RecordFormatException">The record is damaged or over a bound (see <see cref="Decode(ReadOnlyMemory{byte}, string, string?, string?)"/>).</exception>
-    public int Decode(ReadOnlyMemory<byte> data, string partitionKey, string? sequenceNumber, string? explicitHashKey, List<UserRecord> destination, DecompressionBudget? batch = null)
+    public int Decode(ReadOnlyMemory<byte> data, string partitionKey, string? sequenceNumber, string? explicitHashKey, List<UserRecord> destination, DecompressionBudget? batch = null) =>
+        Decode(data, RecordFormat.Detect(data.Span), partitionKey, sequenceNumber, explicitHashKey, destination, batch);
+
+    /// <summary>
+    /// Decodes one record of a batch whose kinds <see cref="RecordFormat.Detect(IReadOnlyList{ReadOnlyMemory{byte}}, Span{DetectedRecord})"/>
+    /// found (MD5 trailers checked all at once); otherwise exactly as
+    /// <see cref="Decode(ReadOnlyMemory{byte}, string, string?, string?, List{UserRecord}, DecompressionBudget?)"/>:
+    /// same user records, same typed errors, all or nothing.
+    /// </summary>
+    /// <returns>The number of user records appended.</returns>
+    /// <exception cref="RecordFormatException">The record is damaged or over a bound.</exception>
+    public int Decode(DetectedRecord record, string partitionKey, string? sequenceNumber, string? explicitHashKey, List<UserRecord> destination, DecompressionBudget? batch = null) =>
+        Decode(record.Data, record.Kind, partitionKey, sequenceNumber, explicitHashKey, destination, batch);
+
+    private int Decode(ReadOnlyMemory<byte> data, RecordKind kind, string partitionKey, string? sequenceNumber, string? explicitHashKey, List<UserRecord> destination, DecompressionBudget? batch)
     {
         ArgumentNullException.ThrowIfNull(partitionKey);
         ArgumentNullException.ThrowIfNull(destination);
@@ -120,7 +134,6 @@ public sealed class RecordDecoder
         try
         {
             var payload = data;
-            var kind = RecordFormat.Detect(payload.Span);
             if (kind == RecordKind.Compressed)
             {
                 payload = DecodeFrame(payload.Span, ref reserved);

@@ -45,6 +45,53 @@ public class MultiBufferMd5Tests
         }
     }
 
+    [Fact]
+    public void Slices_at_offsets_and_memory_that_is_not_an_array_hash_like_MD5_HashData()
+    {
+        // Lanes read arrays directly from the slice's offset; other memory (a MemoryManager) is copied first.
+        Gen.Select(Gen.Int[0, 3000], Gen.Int[0, 70], Gen.Bool).Array[1, 34].Sample(specs =>
+        {
+            var owners = new List<IDisposable>();
+            var buffers = specs.Select((s, i) =>
+            {
+                var bytes = new byte[s.Item1 + s.Item2 + 5];
+                new Random(i + s.Item1).NextBytes(bytes);
+                if (!s.Item3)
+                {
+                    return new ReadOnlyMemory<byte>(bytes, s.Item2, s.Item1);
+                }
+                var manager = new NotAnArrayMemoryManager(bytes.AsSpan(s.Item2, s.Item1));
+                owners.Add(manager);
+                return (ReadOnlyMemory<byte>)manager.Memory;
+            }).ToList();
+            var digests = new byte[buffers.Count * 16];
+            MultiBufferMd5.HashData(buffers, digests);
+            for (int i = 0; i < buffers.Count; i++)
+            {
+                Assert.Equal(Convert.ToHexString(MD5Of(buffers[i].Span)), Convert.ToHexString(digests.AsSpan(i * 16, 16)));
+            }
+            owners.ForEach(o => o.Dispose());
+        }, iter: 500);
+    }
+
+    /// <summary>Memory whose TryGetArray says no (as native or pooled memory does), over a copy of the content.</summary>
+    private sealed class NotAnArrayMemoryManager(ReadOnlySpan<byte> content) : System.Buffers.MemoryManager<byte>
+    {
+        private readonly byte[] _bytes = content.ToArray();
+
+        public override Span<byte> GetSpan() => _bytes;
+
+        public override System.Buffers.MemoryHandle Pin(int elementIndex = 0) => throw new NotSupportedException("not used by the hash");
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+    }
+
 #pragma warning disable CA5351 // the oracle of a checksum
     private static byte[] MD5Of(ReadOnlySpan<byte> data) => MD5.HashData(data);
 #pragma warning restore CA5351

@@ -11,6 +11,7 @@ namespace Cloud.Producer.Internal;
 internal sealed class Aggregator(KinesisProducerOptions options, ProducerMetrics metrics) : IDisposable
 {
     private readonly AggregateBuilder _builder = new(BuilderOptions(options));
+    private readonly AggregateBatchEncoder _encoder = new(); // the request's MD5 trailers, hashed together by Seal
     private UserRecord? _plannedHead; // head of the records _builder holds after Plan, until Take
 
     /// <summary>
@@ -105,10 +106,36 @@ internal sealed class Aggregator(KinesisProducerOptions options, ProducerMetrics
         _plannedHead = null;
         int length = _builder.EncodedSize;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(length);
-        _builder.WriteTo(buffer.AsSpan(0, length));
-        var (pooled, payload) = Compress(buffer, new ReadOnlyMemory<byte>(buffer, 0, length));
-        return new Packed(s, records, pooled, payload, first.PartitionKey, PartitionKeyHash.Format(first.Hash)) { Aggregated = true };
+        // The trailer (and so compression) waits for Seal: the whole request's aggregates are hashed in one multi-buffer pass.
+        _encoder.Write(_builder, buffer.AsMemory(0, length));
+        return new Packed(s, records, buffer, new ReadOnlyMemory<byte>(buffer, 0, length), first.PartitionKey, PartitionKeyHash.Format(first.Hash))
+        {
+            Aggregated = true,
+            Unsealed = true,
+        };
     }
+
+    /// <summary>
+    /// Finishes the request's aggregates: writes all their MD5 trailers at once (<see cref="AggregateBatchEncoder"/>,
+    /// same bytes as one <see cref="AggregateBuilder.WriteTo(Span{byte})"/> each), then compresses each when compression is on.
+    /// </summary>
+    public void Seal(Batch batch)
+    {
+        _encoder.Complete();
+        foreach (var p in batch.Entries)
+        {
+            if (!p.Unsealed)
+            {
+                continue;
+            }
+            p.Unsealed = false;
+            var (pooled, payload) = Compress(p.RentedBuffer, p.Data);
+            p.ReplaceData(pooled, payload);
+        }
+    }
+
+    /// <summary>Forgets aggregates written since the last <see cref="Seal"/> (their request failed to build).</summary>
+    public void Discard() => _encoder.Clear();
 
     /// <summary>Bound on the encoded aggregate when <paramref name="first"/> heads it (its key is the outer key).</summary>
     private long AggregateLimit(UserRecord first) =>

@@ -8,12 +8,24 @@ internal sealed class Packed(ShardState shard, UserRecord[] records, byte[]? ren
     public ShardState Shard { get; } = shard;
     public UserRecord[] Records { get; } = records;
     public byte[]? RentedBuffer { get; private set; } = rentedBuffer;
-    public ReadOnlyMemory<byte> Data { get; } = data;
+
+    /// <summary>The Kinesis record's bytes; final once the request is sealed (<see cref="Aggregator.Seal"/>).</summary>
+    public ReadOnlyMemory<byte> Data { get; private set; } = data;
     public string PartitionKey { get; } = partitionKey;
     public string? ExplicitHashKey { get; } = explicitHashKey;
 
     /// <summary>The data is a KPL aggregate, even of one record (a traced lone record carries its tags that way).</summary>
     public bool Aggregated { get; init; }
+
+    /// <summary>An aggregate whose MD5 trailer (and compression, when on) waits for the whole request (<see cref="Aggregator.Seal"/>).</summary>
+    public bool Unsealed { get; set; }
+
+    /// <summary>Replaces the bytes (compressed) and the pooled buffer that holds them; the caller has dealt with the old buffer.</summary>
+    public void ReplaceData(byte[]? rentedBuffer, ReadOnlyMemory<byte> data)
+    {
+        RentedBuffer = rentedBuffer;
+        Data = data;
+    }
 
     /// <summary>Returns the pooled buffer once the request no longer needs it.</summary>
     public void ReturnBuffer()
@@ -96,6 +108,19 @@ internal sealed class Collector(KinesisProducerOptions options, Aggregator aggre
     /// <summary>Fills one request.</summary>
     public Batch Build(ShardState[] shards, long now, bool flushing)
     {
+        try
+        {
+            return Fill(shards, now, flushing);
+        }
+        catch
+        {
+            aggregator.Discard(); // no trailer may be written later into buffers this failed request gave up
+            throw;
+        }
+    }
+
+    private Batch Fill(ShardState[] shards, long now, bool flushing)
+    {
         var batch = new Batch();
         int n = shards.Length;
         int start = _cursor++ % n;
@@ -146,6 +171,7 @@ internal sealed class Collector(KinesisProducerOptions options, Aggregator aggre
                 break;
             }
         }
+        aggregator.Seal(batch);
         return batch;
     }
 }
