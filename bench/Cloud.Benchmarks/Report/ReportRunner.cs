@@ -127,8 +127,8 @@ internal static class ReportRunner
         text.AppendLine();
         text.AppendLine(Markdown.Table(["section", "measure", "result", "peer / bound", "ratio", "goal", "status"],
             results.SelectMany(r => r.Error is not null
-                ? [[r.Section.Title, "—", "section failed", "", "", "", r.Error]]
-                : r.Result!.Headlines.Select(h => (IReadOnlyList<string>)[r.Section.Title, h.Measure, h.Result, h.PeerOrBound, h.Ratio, h.Goal, h.Status]))));
+                ? [[$"[{r.Section.Id}](#{Anchor(r.Section.Title)})", "—", "section failed", "", "", "", r.Error]]
+                : r.Result!.Headlines.Select(h => (IReadOnlyList<string>)[$"[{r.Section.Id}](#{Anchor(r.Section.Title)})", h.Measure, h.Result, h.PeerOrBound, h.Ratio, h.Goal, h.Status]))));
         foreach (var (section, result, error, sectionTook) in results)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"## {section.Title}");
@@ -141,6 +141,12 @@ internal static class ReportRunner
 
         return text.ToString();
     }
+
+    /// <summary>GitHub's heading anchor: lower case, spaces to hyphens, punctuation dropped.</summary>
+    private static string Anchor(string heading) => new(heading.ToLowerInvariant()
+        .Select(c => c == ' ' ? '-' : c)
+        .Where(c => char.IsLetterOrDigit(c) || c is '-' or '_')
+        .ToArray());
 
     private static string FindRepositoryRoot()
     {
