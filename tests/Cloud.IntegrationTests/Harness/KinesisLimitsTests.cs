@@ -30,6 +30,8 @@ public class KinesisThroughputLimitsTests
         }
         Assert.False(limits.TryWrite("s", "shardId-0", 10));
         Assert.Equal(2, limits.Throttled);
+        Assert.Equal(2, limits.WriteThrottled);
+        Assert.Equal(0, limits.ReadThrottled);
     }
 
     [Fact]
@@ -56,6 +58,7 @@ public class KinesisThroughputLimitsTests
         _time.Advance(TimeSpan.FromMilliseconds(200));
         Assert.True(limits.TryRead("s", "a"));
         Assert.False(limits.TryRead("s", "a"));
+        Assert.Equal((0, 2, 2), (limits.WriteThrottled, limits.ReadThrottled, limits.Throttled));
     }
 }
 
