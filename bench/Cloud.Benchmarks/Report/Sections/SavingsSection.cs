@@ -85,6 +85,7 @@ internal sealed class SavingsSection : IReportSection
         var costRows = new List<IReadOnlyList<string>>();
         var headlines = new List<Headline>();
         var calculator = new ShardCalculator();
+        var findings = new List<string>();
         bool clamped = false;
         foreach (var size in results.Select(r => r.Size).Distinct())
         {
@@ -113,6 +114,7 @@ internal sealed class SavingsSection : IReportSection
                     Markdown.N(r.Billed.KinesisRecords * 1e6 / Math.Max(1, r.Billed.Events)),
                     Markdown.N(r.Billed.PutPayloadUnits * 1e6 / Math.Max(1, r.Billed.Events)),
                     Markdown.N(r.Billed.KinesisBytes / (double)Math.Max(1, r.Billed.KinesisRecords)) + " B",
+                    Markdown.N(r.WrittenMiBPerSecondPerShard, 2),
                 ]);
                 costRows.Add([
                     Markdown.N(size) + " B", r.Name,
@@ -122,6 +124,11 @@ internal sealed class SavingsSection : IReportSection
                     Markdown.Ratio((double)plain.Estimate!.Cost.Provisioned.MonthlyTotal / (double)estimate.Cost.Provisioned.MonthlyTotal),
                     Markdown.Ratio((double)plain.Estimate!.Cost.OnDemand.MonthlyTotal / (double)estimate.Cost.OnDemand.MonthlyTotal),
                 ]);
+            }
+
+            if (group.Count == 3 && group[2].WrittenMiBPerSecondPerShard < 0.6 && group[2].EventsPerSecondPerShard / group[1].EventsPerSecondPerShard is > 1.4 and < 1.6)
+            {
+                findings.Add(Markdown.F($"At {size} B, (c) wrote only {group[2].WrittenMiBPerSecondPerShard:0.00} MiB/s per shard of the 1 MiB/s Kinesis admits, at {group[2].EventsPerSecondPerShard / group[1].EventsPerSecondPerShard:0.00}× the events/s of (b): the producer's own per-shard limiter (`RateLimit` 150 %) charges an aggregate at its uncompressed size, so compression cannot raise events/s past 1.5× of the uncompressed byte budget. Charged at the compressed size, (c) could go up to ~{group[1].Billed.KinesisBytes / (double)Math.Max(1, group[1].Billed.KinesisRecords) / (group[2].Billed.KinesisBytes / (double)Math.Max(1, group[2].Billed.KinesisRecords)):0.0}× (b) (the measured compression of an aggregate)."));
             }
 
             foreach (var r in group.Skip(1))
@@ -175,9 +182,10 @@ internal sealed class SavingsSection : IReportSection
             The emulator is kinesalite (kinesis-local, the default engine, stores only ~100–1,500 records/s on this machine:
             below the 1,000 records/s per shard being compared, it would decide (a) instead of the limits).
             Records and PUT payload units billed are counted by reading every shard back after the run
-            (ceil((data + partition key) ÷ 25 KiB) per Kinesis record); "throttled" is what the proxy refused.
+            (ceil((data + partition key) ÷ 25 KiB) per Kinesis record); "throttled entries" is what the proxy refused, a resent
+            entry counted each time it was refused again.
 
-            {Markdown.Table(["event", "sender", "delivered events/s per shard", "vs (a)", "throttled entries", "events offered", "Kinesis records per 1M events", "PUT payload units per 1M events", "avg Kinesis record"], rows)}
+            {Markdown.Table(["event", "sender", "delivered events/s per shard", "vs (a)", "throttled entries", "events offered", "Kinesis records per 1M events", "PUT payload units per 1M events", "avg Kinesis record", "MiB/s per shard written"], rows)}
 
             {string.Join("\n\n", plots)}
 
@@ -193,6 +201,7 @@ internal sealed class SavingsSection : IReportSection
             1,000 records/s per shard (a fresh shard's bucket holds one full second, so a short run shows a little more).
             A rate below those caps means the machine (producer CPU on 2 shared cores), not Kinesis, was the limit in that run:
             the cost table does not depend on it, only on the measured record sizes and ratios.
+            {string.Join("\n", findings.Select(f => "\n**Finding:** " + f))}
             """;
         return new SectionResult(markdown, headlines);
     }
@@ -361,6 +370,9 @@ internal sealed class SavingsSection : IReportSection
     private sealed record VariantResult(string Name, int Size, double AverageEventBytes, TimeSpan Window, RunCounts Counts, long Throttled, Billed Billed)
     {
         public double EventsPerSecondPerShard => Counts.DeliveredInWindow / Window.TotalSeconds / Shards;
+
+        /// <summary>Kinesis bytes (data + key) per second per shard the delivered events took.</summary>
+        public double WrittenMiBPerSecondPerShard => EventsPerSecondPerShard * Billed.KinesisBytes / Math.Max(1, Billed.Events) / (1024 * 1024);
 
         public ShardEstimate? Estimate { get; set; }
     }
