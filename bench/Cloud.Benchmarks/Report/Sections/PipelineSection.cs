@@ -283,6 +283,14 @@ internal sealed class PipelineSection : IReportSection
             text.Append(Markdown.F($"It refused {limited.ThrottledReads:N0} GetRecords calls: the two event-source mappings share each shard's 5 reads/s, as two Lambda mappings on one stream do, and retry after ProvisionedThroughputExceeded (max lag {limited.MaxMillisBehind / 1000.0:N1} s, {baseline.MaxMillisBehind / 1000.0:N1} s without). "));
         }
 
+        if (baseline.DeliveryFailures > 0 || limited.DeliveryFailures > 0)
+        {
+            text.Append(Markdown.F($"The producer gave up {baseline.DeliveryFailures:N0} events without limits and {limited.DeliveryFailures:N0} with them after its 30 s record TTL: kinesis-local stored records more slowly than they came"));
+            text.Append(limited.ThrottledRecords is 0
+                ? " (with no write throttled, the emulator and the shared cores, not the limits, held them back; with the flag the proxy also parses every PutRecords body on the same cores). "
+                : ". ");
+        }
+
         if (made < 0.9 * offered)
         {
             text.Append(Markdown.F($"{offered:N0} events/s were asked for; this machine made at most {made:N0}/s (per-user key lookups and field encryption, the Aggregator and both emulators on 2 shared cores), so the machine, not Kinesis, set the pace."));
