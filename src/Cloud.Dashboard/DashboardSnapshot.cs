@@ -55,7 +55,14 @@ public sealed record DashboardSnapshot
 /// <param name="Processed">Kinesis records the consumer checkpointed.</param>
 /// <param name="WindowsClosed">Tumbling windows closed.</param>
 /// <param name="OnFailure">Records sent to the on-failure destination.</param>
-public sealed record DashboardTotals(long Produced, long Durable, long DeliveryFailures, long Refused, long Processed, long WindowsClosed, long OnFailure);
+public sealed record DashboardTotals(long Produced, long Durable, long DeliveryFailures, long Refused, long Processed, long WindowsClosed, long OnFailure)
+{
+    /// <summary>Kinesis records refused with ProvisionedThroughputExceeded by the enforced limits (null: limits not enforced).</summary>
+    public long? ThrottledRecords { get; init; }
+
+    /// <summary>GetRecords calls refused by the enforced 5-per-second read limit (null: limits not enforced).</summary>
+    public long? ThrottledReads { get; init; }
+}
 
 /// <summary>One shard's share of the load and its consumer's lag.</summary>
 /// <param name="ShardId">Shard id.</param>

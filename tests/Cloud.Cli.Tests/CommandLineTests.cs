@@ -45,6 +45,8 @@ public sealed class CommandLineTests : IDisposable
     [InlineData(new[] { "pipeline", "--duration", "0" }, "--duration")]
     [InlineData(new[] { "pipeline", "--shards", "0" }, "--shards")]
     [InlineData(new[] { "pipeline", "--window-seconds", "901" }, "--window-seconds")]
+    [InlineData(new[] { "pipeline", "--enforce-limits", "--endpoint", "https://kinesis.us-east-1.amazonaws.com", "--dynamodb-endpoint", "http://127.0.0.1:1" }, "--enforce-limits")]
+    [InlineData(new[] { "pipeline", "--enforce-limits", "--endpoint", "http://10.1.2.3:4567", "--dynamodb-endpoint", "http://127.0.0.1:1" }, "'10.1.2.3' is not a loopback address")]
     public async Task A_bad_command_line_is_a_usage_error(string[] args, string mentioned)
     {
         var result = await _sandbox.RunAsync(args);
@@ -62,6 +64,30 @@ public sealed class CommandLineTests : IDisposable
         var result = await _sandbox.RunAsync("pipeline", "--duration", "5", "--endpoint", "http://127.0.0.1:1", "--dynamodb-endpoint", "http://127.0.0.1:1");
 
         CliAssert.Failed(result, ExitCodes.Unreachable, "127.0.0.1:1");
+    }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:1")]
+    [InlineData("http://localhost:1")]
+    public async Task Pipeline_enforce_limits_accepts_a_loopback_endpoint(string endpoint)
+    {
+        // The flag is for a local Kinesis: a loopback --endpoint passes the check, and the run then fails for the
+        // right reason (nothing listens there), not as a usage error.
+        var result = await _sandbox.RunAsync("pipeline", "--enforce-limits", "--duration", "5", "--endpoint", endpoint, "--dynamodb-endpoint", "http://127.0.0.1:1");
+
+        Assert.NotEqual(ExitCodes.Success, result.ExitCode);
+        Assert.NotEqual(ExitCodes.Usage, result.ExitCode);
+        Assert.DoesNotContain("not a loopback address", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pipeline_help_lists_enforce_limits_and_no_aggregation()
+    {
+        var result = await _sandbox.RunAsync("pipeline", "--help");
+
+        CliAssert.Succeeded(result);
+        Assert.Contains("--enforce-limits", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--no-aggregation", result.Stdout, StringComparison.Ordinal);
     }
 
     [Theory]

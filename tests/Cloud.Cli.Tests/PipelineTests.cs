@@ -37,10 +37,37 @@ public sealed class PipelineTests(EmulatorFixture fixture) : IDisposable
         Assert.Equal(0, summary.GetProperty("deliveryFailures").GetInt64());
         Assert.Equal(durable, summary.GetProperty("perShard").EnumerateObject().Sum(s => s.Value.GetInt64()));
         Assert.True(summary.GetProperty("kinesisRecordsProcessed").GetInt64() > 0, "the local event-source mapping ran the Aggregator");
+        Assert.False(summary.GetProperty("limitsEnforced").GetBoolean());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, summary.GetProperty("throttledRecords").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, summary.GetProperty("throttledReads").ValueKind);
 
         var described = await _sandbox.OnEmulatorsAsync("streams", "describe", stream, "--json");
         CliAssert.Succeeded(described);
         Assert.Equal(summary.GetProperty("shards").GetInt32(), described.Json().GetProperty("openShards").GetInt32());
+    }
+
+    [Fact]
+    public async Task With_enforced_limits_the_run_goes_through_the_limit_proxy_and_reports_what_it_throttled()
+    {
+        var stream = EmulatorFixture.UniqueName("cli-pipeline-limits");
+
+        // One Kinesis record per event on one shard: the write limit (1,000 records/s) is what a fast machine hits
+        // first (tests/Cloud.IntegrationTests ProducerLimitTests shows the producer throttled and retried through the
+        // same proxy); here the run must deliver everything through it and surface both counters.
+        var result = await _sandbox.OnEmulatorsAsync("pipeline", "--stream", stream, "--duration", "4", "--rate", "3000", "--shards", "1", "--no-aggregation", "--enforce-limits", "--json", "--master-key-file", MasterKey);
+
+        CliAssert.Succeeded(result);
+        var summary = result.Json();
+        Assert.True(summary.GetProperty("limitsEnforced").GetBoolean());
+        Assert.True(summary.GetProperty("throttledRecords").GetInt64() >= 0);
+        Assert.True(summary.GetProperty("throttledReads").GetInt64() >= 0);
+        var durable = summary.GetProperty("durable").GetInt64();
+        Assert.True(durable > 0);
+        Assert.Equal(summary.GetProperty("produced").GetInt64(), durable);
+        Assert.Equal(0, summary.GetProperty("deliveryFailures").GetInt64());
+        Assert.Equal(1, summary.GetProperty("shards").GetInt32());
+        // Without aggregation every event is its own Kinesis record: the mapping read them all through the proxy.
+        Assert.Equal(durable, summary.GetProperty("kinesisRecordsProcessed").GetInt64());
     }
 
     [Fact]

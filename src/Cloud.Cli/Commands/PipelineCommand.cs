@@ -39,7 +39,9 @@ public static class PipelineCommand
         var web = WebView.WebOption();
         var noWeb = new Option<bool>("--no-web") { Description = "No web dashboard (overrides --web): the terminal view only" };
         var compress = RecordsCommand.CodecOption();
-        var command = new Command("pipeline", "Run the whole pipeline locally with a live dashboard (the project's main job)") { stream, rate, duration, kind, seed, shards, window, batchSize, keyFieldOption, cdkJson, forgetDemo, web, noWeb, compress, SchemaRecords.PipelineSchemaFormat, TelemetryFlags.OtlpEndpoint };
+        var enforceLimits = new Option<bool>("--enforce-limits") { Description = "Enforce Kinesis's per-shard limits locally (1,000 records/s, 1 MiB/s, 5 GetRecords/s) through a proxy in front of the local Kinesis, for the producer and the consumers; local Kinesis only" };
+        var noAggregation = new Option<bool>("--no-aggregation") { Description = "One Kinesis record per event (what plain PutRecords code does): see the per-shard limits bite" };
+        var command = new Command("pipeline", "Run the whole pipeline locally with a live dashboard (the project's main job)") { stream, rate, duration, kind, seed, shards, window, batchSize, keyFieldOption, cdkJson, forgetDemo, web, noWeb, compress, enforceLimits, noAggregation, SchemaRecords.PipelineSchemaFormat, TelemetryFlags.OtlpEndpoint };
         // Checked in the action, not in a command validator: a validator sees 0 for an option left at its
         // DefaultValueFactory value (System.CommandLine 2.0), which rejected the plain `cloud pipeline`.
         command.SetAction((parse, ct) =>
@@ -54,8 +56,15 @@ public static class PipelineCommand
                 CdkJson = parse.GetValue(cdkJson),
                 WebPort = parse.GetValue(noWeb) ? null : WebView.Port(parse, web),
                 OtlpEndpoint = TelemetryFlags.Parse(parse),
+                EnforceLimits = parse.GetValue(enforceLimits),
+                NoAggregation = parse.GetValue(noAggregation),
             };
             settings.Validate();
+            if (settings.EnforceLimits)
+            {
+                PipelineLimits.CheckEndpoint(parse.GetValue(GlobalOptions.Endpoint));
+            }
+
             return RunAsync(console, parse, settings, ct);
         });
         return command;
@@ -106,7 +115,14 @@ public static class PipelineCommand
                     throw CliException.Usage("pipeline needs a DynamoDB endpoint too: add --dynamodb-endpoint.");
                 }
 
-                return await RunPipelineAsync(console, parse, settings, connection, webView, Say, ct).ConfigureAwait(false);
+                if (!settings.EnforceLimits)
+                {
+                    return await RunPipelineAsync(console, parse, settings, connection, null, webView, Say, ct).ConfigureAwait(false);
+                }
+
+                await using var limits = PipelineLimits.Start(connection);
+                Say($"Enforcing Kinesis's per-shard limits (1,000 records/s, 1 MiB/s, 5 GetRecords/s) through {limits.Connection.KinesisEndpoint} in front of {connection.KinesisEndpoint}.");
+                return await RunPipelineAsync(console, parse, settings, limits.Connection, limits, webView, Say, ct).ConfigureAwait(false);
             }
         }
         finally
@@ -119,7 +135,7 @@ public static class PipelineCommand
         }
     }
 
-    private static async Task<int> RunPipelineAsync(CliConsole console, ParseResult parse, PipelineSettings settings, CloudConnection connection, WebView? webView, Action<string> say, CancellationToken ct)
+    private static async Task<int> RunPipelineAsync(CliConsole console, ParseResult parse, PipelineSettings settings, CloudConnection connection, PipelineLimits? limits, WebView? webView, Action<string> say, CancellationToken ct)
     {
         var json = parse.GetValue(GlobalOptions.Json);
         var generatorOptions = new GeneratorOptions { Kind = settings.Kind, Seed = settings.Seed };
@@ -143,6 +159,7 @@ public static class PipelineCommand
         {
             StreamName = settings.Stream,
             Compression = settings.Compression,
+            AggregationEnabled = !settings.NoAggregation,
             FailureHandler = _ => Interlocked.Increment(ref state.DeliveryFailures),
         });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -153,7 +170,7 @@ public static class PipelineCommand
 
         var demoUser = EventGenerator.UserId(0);
         var produceTask = LoadGenerator.ProduceAsync(producer, privacy, generatorOptions, settings, state, demoUser, stop.Token);
-        var sampler = new StatsSampler(settings, state, mappings, privacy, connection, aggregatorConfig.TableName, demoUser);
+        var sampler = new StatsSampler(settings, state, mappings, privacy, connection, aggregatorConfig.TableName, demoUser, limits?.Limits);
 
         async Task<DashboardSnapshot> TickAsync(string? status = null)
         {
@@ -208,6 +225,10 @@ public static class PipelineCommand
             console.Human.Write(TerminalView.Render(last, settings.ForgetDemo));
             console.Out.WriteLine();
             console.Out.WriteLine($"Done: {t.Durable:N0} events durable on {sizing.ShardCount} shards, {t.Processed:N0} Kinesis records aggregated into {t.WindowsClosed:N0} windows; {t.DeliveryFailures:N0} delivery failures, {t.OnFailure:N0} on-failure records.");
+            if (t.ThrottledRecords is { } throttled)
+            {
+                console.Out.WriteLine($"Limits enforced: {throttled:N0} Kinesis records and {t.ThrottledReads ?? 0:N0} GetRecords calls throttled (ProvisionedThroughputExceeded); the producer and the consumers retried them.");
+            }
         }
 
         return ct.IsCancellationRequested ? ExitCodes.Cancelled : last.Totals!.DeliveryFailures > 0 ? ExitCodes.Failure : ExitCodes.Success;

@@ -83,6 +83,16 @@ public sealed class CloudConnection : IDisposable
         return new CloudConnection(region ?? Environment.GetEnvironmentVariable("AWS_REGION") ?? "us-east-1", EmulatorCredentials, kinesisEndpoint, dynamoDbEndpoint, isLocal: true);
     }
 
+    /// <summary>
+    /// The same connection (region, credentials, DynamoDB endpoint) with Kinesis at <paramref name="kinesisEndpoint"/>:
+    /// e.g. the limit-enforcing proxy in front of this connection's local Kinesis. The caller disposes it.
+    /// </summary>
+    public CloudConnection WithKinesisEndpoint(Uri kinesisEndpoint)
+    {
+        ArgumentNullException.ThrowIfNull(kinesisEndpoint);
+        return new CloudConnection(Region, _credentials, kinesisEndpoint, DynamoDbEndpoint, isLocal: true);
+    }
+
     /// <summary>Resolves the connection from the global options of a parsed command line.</summary>
     /// <exception cref="CliException">--local without running emulators, an unknown profile, or no credentials.</exception>
     public static async Task<CloudConnection> FromAsync(ParseResult parse, CancellationToken cancellationToken)

@@ -23,12 +23,20 @@ public sealed class KinesisThroughputLimits
     private readonly Dictionary<string, Bucket> _writeRecords = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Bucket> _writeBytes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Bucket> _reads = new(StringComparer.Ordinal);
+    private long _writeThrottled;
+    private long _readThrottled;
 
     /// <summary>Creates the accounting; <paramref name="time"/> defaults to the system clock.</summary>
     public KinesisThroughputLimits(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
-    /// <summary>Records refused so far (writes and reads).</summary>
-    public long Throttled { get; private set; }
+    /// <summary>Records and calls refused so far (<see cref="WriteThrottled"/> + <see cref="ReadThrottled"/>).</summary>
+    public long Throttled => Interlocked.Read(ref _writeThrottled) + Interlocked.Read(ref _readThrottled);
+
+    /// <summary>Records refused so far (PutRecords entries and PutRecord calls over a shard's write limits).</summary>
+    public long WriteThrottled => Interlocked.Read(ref _writeThrottled);
+
+    /// <summary>GetRecords calls refused so far (over a shard's 5 calls per second).</summary>
+    public long ReadThrottled => Interlocked.Read(ref _readThrottled);
 
     /// <summary>
     /// Accounts one record of <paramref name="bytes"/> (data + partition key) written to a shard; false when the
@@ -48,7 +56,7 @@ public sealed class KinesisThroughputLimits
             volume.Refill(now, _time.TimestampFrequency);
             if (records.Tokens < 1 || volume.Tokens < bytes)
             {
-                Throttled++;
+                Interlocked.Increment(ref _writeThrottled);
                 return false;
             }
             records.Tokens -= 1;
@@ -68,7 +76,7 @@ public sealed class KinesisThroughputLimits
             calls.Refill(now, _time.TimestampFrequency);
             if (calls.Tokens < 1)
             {
-                Throttled++;
+                Interlocked.Increment(ref _readThrottled);
                 return false;
             }
             calls.Tokens -= 1;

@@ -30,6 +30,8 @@ public class KinesisThroughputLimitsTests
         }
         Assert.False(limits.TryWrite("s", "shardId-0", 10));
         Assert.Equal(2, limits.Throttled);
+        Assert.Equal(2, limits.WriteThrottled);
+        Assert.Equal(0, limits.ReadThrottled);
     }
 
     [Fact]
@@ -56,6 +58,7 @@ public class KinesisThroughputLimitsTests
         _time.Advance(TimeSpan.FromMilliseconds(200));
         Assert.True(limits.TryRead("s", "a"));
         Assert.False(limits.TryRead("s", "a"));
+        Assert.Equal((0, 2, 2), (limits.WriteThrottled, limits.ReadThrottled, limits.Throttled));
     }
 }
 
@@ -126,6 +129,78 @@ public sealed class KinesisLimitProxyTests(EmulatorFixture fixture)
         clock.Advance(TimeSpan.FromSeconds(1)); // a second later the shard takes writes again
         var again = await client.PutRecordAsync(new PutRecordRequest { StreamName = stream, PartitionKey = "k", Data = new MemoryStream(Encoding.UTF8.GetBytes("y")) });
         Assert.False(string.IsNullOrEmpty(again.SequenceNumber));
+        await admin.DeleteStreamAsync(new DeleteStreamRequest { StreamName = stream });
+    }
+
+    [Fact]
+    public async Task A_producer_without_aggregation_over_a_shards_limit_is_throttled_retries_and_delivers_each_record_once()
+    {
+        // What `cloud pipeline --enforce-limits --no-aggregation` does to its producer, without the pipeline around it.
+        // The proxy's clock is frozen (kinesis-local stores only a few hundred records/s on a busy machine, so a real
+        // second would refill the bucket before the emulator answered): 1,500 records within one proxy second on one
+        // shard, then the test lets proxy time pass, one second per 100 ms, until every record is written.
+        using var admin = fixture.CreateKinesisClient();
+        var stream = EmulatorFixture.UniqueName("limits-producer");
+        await admin.CreateStreamAsync(new CreateStreamRequest { StreamName = stream, ShardCount = 1 });
+        await admin.WaitForStreamActiveAsync(stream);
+        var clock = new FakeTimeProvider();
+        await using var proxy = KinesisLimitProxy.Start(fixture.KinesisEndpoint, clock);
+        using var client = fixture.CreateKinesisClient(o => { o.ServiceUrl = proxy.Endpoint; o.MaxErrorRetry = 0; });
+        const int Count = 1_500;
+        long failures = 0;
+        await using (var producer = new Cloud.Producer.KinesisProducer(client, new Cloud.Producer.KinesisProducerOptions
+        {
+            StreamName = stream,
+            AggregationEnabled = false,
+            RecordTtl = TimeSpan.FromMinutes(3),
+            FailureHandler = _ => Interlocked.Increment(ref failures),
+        }))
+        {
+            var sends = new List<Task>(Count);
+            for (int i = 0; i < Count; i++)
+            {
+                sends.Add(await producer.EnqueueAsync(Encoding.UTF8.GetBytes($"{{\"n\":{i}}}"), partitionKey: $"k{i % 50}"));
+            }
+
+            var all = Task.WhenAll(sends);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            while (proxy.Limits.WriteThrottled == 0 && !all.IsCompleted)
+            {
+                await Task.Delay(50, timeout.Token);
+            }
+
+            while (!all.IsCompleted)
+            {
+                clock.Advance(TimeSpan.FromSeconds(1));
+                await Task.WhenAny(all, Task.Delay(100, timeout.Token));
+            }
+
+            await all;
+        }
+
+        Assert.Equal(0, Interlocked.Read(ref failures));
+        // Proxy time moved only after the first refusal: the producer really went over the shard's 1,000 records.
+        Assert.True(proxy.Limits.WriteThrottled > 0);
+        Assert.Equal(0, proxy.Limits.ReadThrottled);
+        var shard = (await admin.ListAllShardsAsync(stream)).Single();
+        var iterator = (await admin.GetShardIteratorAsync(new GetShardIteratorRequest { StreamName = stream, ShardId = shard.ShardId, ShardIteratorType = ShardIteratorType.TRIM_HORIZON })).ShardIterator;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        int stored = 0;
+        while (iterator is not null)
+        {
+            var page = await admin.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator, Limit = 10_000 });
+            foreach (var record in page.Records)
+            {
+                stored++;
+                seen.Add(Encoding.UTF8.GetString(record.Data.ToArray()));
+            }
+
+            iterator = page.Records.Count == 0 ? null : page.NextShardIterator;
+        }
+
+        // Refused entries were not written, retried ones were written once: every record exactly once.
+        Assert.Equal(Count, seen.Count);
+        Assert.Equal(Count, stored);
         await admin.DeleteStreamAsync(new DeleteStreamRequest { StreamName = stream });
     }
 }

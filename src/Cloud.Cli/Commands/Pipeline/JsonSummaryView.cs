@@ -30,6 +30,10 @@ internal static class JsonSummaryView
         w.WriteNumber("kinesisRecordsProcessed", t.Processed);
         w.WriteNumber("windowsClosed", t.WindowsClosed);
         w.WriteNumber("onFailureRecords", t.OnFailure);
+        // --enforce-limits: what the limit proxy refused (null without the flag: nothing was metered).
+        w.WriteBoolean("limitsEnforced", t.ThrottledRecords is not null);
+        WriteNullable(w, "throttledRecords", t.ThrottledRecords);
+        WriteNullable(w, "throttledReads", t.ThrottledReads);
         SchemaRecords.WritePipelineSchema(w, outcome.Schema?.Version);
         w.WriteStartObject("perShard");
         foreach (var (shard, n) in outcome.PerShard.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -52,5 +56,17 @@ internal static class JsonSummaryView
         }
 
         w.WriteEndObject();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter w, string name, long? value)
+    {
+        if (value is { } n)
+        {
+            w.WriteNumber(name, n);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
     }
 }

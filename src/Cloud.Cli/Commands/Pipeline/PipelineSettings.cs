@@ -17,6 +17,15 @@ internal sealed record PipelineSettings(string Stream, double Rate, double? Dura
     /// <summary>Loopback port of the web view (0: any free one); null: no web view.</summary>
     public int? WebPort { get; init; }
 
+    /// <summary>
+    /// <c>--enforce-limits</c>: the producer and the event-source mappings reach the local Kinesis through the proxy
+    /// that enforces the per-shard limits (1,000 records/s, 1 MiB/s, 5 GetRecords/s).
+    /// </summary>
+    public bool EnforceLimits { get; init; }
+
+    /// <summary><c>--no-aggregation</c>: one Kinesis record per event (what plain PutRecords code does).</summary>
+    public bool NoAggregation { get; init; }
+
     /// <summary>OTLP endpoint to export metrics and traces to; null: no export.</summary>
     public Uri? OtlpEndpoint { get; init; }
 

@@ -29,7 +29,7 @@ internal static class PipelineSetup
         }
 
         sample.Position = 0;
-        var measured = await RecordSampleMeasurer.MeasureAsync(sample, new RecordSampleOptions { Codec = settings.Compression }, ct).ConfigureAwait(false);
+        var measured = await RecordSampleMeasurer.MeasureAsync(sample, new RecordSampleOptions { Codec = settings.Compression, Aggregate = !settings.NoAggregation }, ct).ConfigureAwait(false);
         var estimate = new ShardCalculator().Calculate(new WorkloadProfile
         {
             AverageRecordsPerSecond = settings.Rate,

@@ -6,6 +6,7 @@ using Amazon.Kinesis;
 using Amazon.Kinesis.Model;
 using Cloud.Cli.Infrastructure;
 using Cloud.Dashboard;
+using Cloud.Emulators.Limits;
 using Cloud.Privacy;
 using Cloud.Records;
 using Cloud.Schemas;
@@ -29,14 +30,16 @@ internal sealed class StatsSampler
     private readonly CloudConnection _connection;
     private readonly string _aggregatesTable;
     private readonly string _demoUser;
+    private readonly KinesisThroughputLimits? _limits;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     // The producer makes records durable in bursts (one PutRecords per shard and linger), so a per-tick difference
     // jumps between 0 and several times the real rate: rates are averages over the last RateWindow of ticks.
-    private readonly Queue<(TimeSpan At, long Durable, long Processed, Dictionary<string, long> PerShard)> _samples = new();
+    private readonly Queue<(TimeSpan At, long Durable, long Processed, long Throttled, Dictionary<string, long> PerShard)> _samples = new();
     private bool _forgotten;
 
-    public StatsSampler(PipelineSettings settings, PipelineCounters state, PipelineMappings mappings, PrivacyRuntime privacy, CloudConnection connection, string aggregatesTable, string demoUser)
+    public StatsSampler(PipelineSettings settings, PipelineCounters state, PipelineMappings mappings, PrivacyRuntime privacy, CloudConnection connection, string aggregatesTable, string demoUser, KinesisThroughputLimits? limits = null)
     {
+        _limits = limits;
         _settings = settings;
         _state = state;
         _mappings = mappings;
@@ -44,7 +47,7 @@ internal sealed class StatsSampler
         _connection = connection;
         _aggregatesTable = aggregatesTable;
         _demoUser = demoUser;
-        _samples.Enqueue((TimeSpan.Zero, 0, 0, new Dictionary<string, long>(StringComparer.Ordinal)));
+        _samples.Enqueue((TimeSpan.Zero, 0, 0, 0, new Dictionary<string, long>(StringComparer.Ordinal)));
         Latest = new DashboardSnapshot { Timestamp = DateTimeOffset.UtcNow, Stream = settings.Stream, Status = "starting", Schema = Schema(state.Schema) };
     }
 
@@ -67,7 +70,8 @@ internal sealed class StatsSampler
         var stats = _mappings.Pages.GetStatistics();
         var durable = Interlocked.Read(ref _state.Durable);
         var perShard = new Dictionary<string, long>(_state.PerShard, StringComparer.Ordinal);
-        _samples.Enqueue((elapsed, durable, stats.RecordsProcessed, perShard));
+        var throttled = _limits?.WriteThrottled ?? 0;
+        _samples.Enqueue((elapsed, durable, stats.RecordsProcessed, throttled, perShard));
         while (_samples.Count > 2 && elapsed - _samples.ElementAt(1).At >= RateWindow)
         {
             _samples.Dequeue();
@@ -109,6 +113,7 @@ internal sealed class StatsSampler
             Stream = _settings.Stream,
             RecordsInPerSecond = (durable - oldest.Durable) / dt,
             RecordsOutPerSecond = (stats.RecordsProcessed - oldest.Processed) / dt,
+            ThrottlesPerSecond = (throttled - oldest.Throttled) / dt,
             Shards = shards,
             Windows = new DashboardTable(["Window", "Key", "Count"], [.. aggregates.Select(a => (IReadOnlyList<string>)[a.Window, a.Key, a.Count.ToString("N0", ci)])]),
             Forget = _settings.ForgetDemo ? new DashboardForget(ForgetNote is null ? "pending" : "forgotten", ForgetNote) { Record = _state.DemoRecord } : null,
@@ -116,7 +121,11 @@ internal sealed class StatsSampler
             Status = status ?? string.Create(ci, $"running for {elapsed.TotalSeconds:0} s"),
             Totals = new DashboardTotals(
                 Interlocked.Read(ref _state.Sent), durable, Interlocked.Read(ref _state.DeliveryFailures), Interlocked.Read(ref _state.Refused),
-                stats.RecordsProcessed, stats.WindowsClosed, stats.OnFailureRecords),
+                stats.RecordsProcessed, stats.WindowsClosed, stats.OnFailureRecords)
+            {
+                ThrottledRecords = _limits?.WriteThrottled,
+                ThrottledReads = _limits?.ReadThrottled,
+            },
         };
         return Latest;
     }
