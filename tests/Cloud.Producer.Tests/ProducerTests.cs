@@ -201,6 +201,24 @@ public class ProducerTests
     }
 
     [Fact]
+    public async Task The_shard_byte_limit_is_charged_with_the_compressed_size_of_an_aggregate()
+    {
+        // 4,000 × 1 KB of repetitive JSON = ~4 MB before compression, a few KB after: Kinesis counts the bytes it
+        // stores, so the shard's byte bucket (1.5 MiB/s at the default RateLimit 150) must not hold these records back
+        // for the ~3 s their uncompressed size would take. (Charged uncompressed, found by bench/run's savings section.)
+        await using var h = new ProducerHarness(1, o => o.Compression = Cloud.Records.CompressionCodec.Zstd);
+        var record = Bytes("{\"page\":\"/products/42\",\"event\":\"view\",\"pad\":\"" + new string('x', 960) + "\"}");
+        var start = h.Time.GetUtcNow();
+        var sends = Enumerable.Range(0, 4_000).Select(i => h.Producer.SendAsync(record, "user-" + (i % 50)).AsTask()).ToArray();
+        await h.DriveAsync(Task.WhenAll(sends), TimeSpan.FromMilliseconds(50));
+        Assert.All(await Task.WhenAll(sends), r => Assert.NotNull(r.SequenceNumber));
+        var took = h.Time.GetUtcNow() - start;
+        long stored = h.Client.Snapshot().Sum(s => s.Data.Length);
+        Assert.True(stored < 200_000, $"{stored} bytes stored: the records were expected to compress");
+        Assert.True(took < TimeSpan.FromSeconds(1), $"4 MB compressing to {stored} bytes took {took.TotalSeconds:F2} s of the shard's byte budget");
+    }
+
+    [Fact]
     public async Task Rate_factor_recovers_additively_after_throttling_stops()
     {
         await using var h = new ProducerHarness(1, o => o.AggregationEnabled = false);

@@ -88,6 +88,7 @@ internal sealed class Aggregator(KinesisProducerOptions options, ProducerMetrics
         {
             var r = records[0];
             var (rented, data) = Compress(null, new ReadOnlyMemory<byte>(r.Buffer, 0, r.Length));
+            s.Limiter.Resize(r.Length, data.Length); // charged at its raw size by the collector
             return new Packed(s, records, rented, data, r.PartitionKey, r.ExplicitHashKey);
         }
         var first = records[0];
@@ -129,8 +130,11 @@ internal sealed class Aggregator(KinesisProducerOptions options, ProducerMetrics
                 continue;
             }
             p.Unsealed = false;
+            int encoded = p.Data.Length;
             var (pooled, payload) = Compress(p.RentedBuffer, p.Data);
             p.ReplaceData(pooled, payload);
+            // The collector charged the shard's byte bucket with the encoded aggregate; Kinesis counts what is stored.
+            p.Shard.Limiter.Resize(encoded, payload.Length);
         }
     }
 

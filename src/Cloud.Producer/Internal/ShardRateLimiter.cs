@@ -74,6 +74,13 @@ internal sealed class ShardRateLimiter
         return true;
     }
 
+    /// <summary>
+    /// Corrects a <see cref="TryTake"/> once the record's real size is known: Kinesis counts the bytes it stores, and an
+    /// aggregate is compressed only after the request is filled, so the tokens taken for its uncompressed size are
+    /// given back (or, for a frame that grew, taken) by the difference.
+    /// </summary>
+    public void Resize(long charged, long actual) => _bytes = Math.Min(ByteCapacity, _bytes + (charged - actual));
+
     /// <summary>Timestamp at which <see cref="TryTake"/> for <paramref name="bytes"/> can next succeed.</summary>
     public long AvailableAt(long bytes, long now)
     {
