@@ -128,7 +128,7 @@ internal sealed class SavingsSection : IReportSection
 
             if (group.Count == 3 && group[2].WrittenMiBPerSecondPerShard < 0.6 && group[2].EventsPerSecondPerShard / group[1].EventsPerSecondPerShard is > 1.4 and < 1.6)
             {
-                findings.Add(Markdown.F($"At {size} B, (c) wrote only {group[2].WrittenMiBPerSecondPerShard:0.00} MiB/s per shard of the 1 MiB/s Kinesis admits, at {group[2].EventsPerSecondPerShard / group[1].EventsPerSecondPerShard:0.00}× the events/s of (b): the producer's own per-shard limiter (`RateLimit` 150 %) charges an aggregate at its uncompressed size, so compression cannot raise events/s past 1.5× of the uncompressed byte budget. Charged at the compressed size, (c) could go up to ~{group[1].Billed.KinesisBytes / (double)Math.Max(1, group[1].Billed.KinesisRecords) / (group[2].Billed.KinesisBytes / (double)Math.Max(1, group[2].Billed.KinesisRecords)):0.0}× (b) (the measured compression of an aggregate)."));
+                findings.Add(Markdown.F($"At {size} B, (c) wrote only {group[2].WrittenMiBPerSecondPerShard:0.00} MiB/s per shard of the 1 MiB/s Kinesis admits, yet stayed at {group[2].EventsPerSecondPerShard / group[1].EventsPerSecondPerShard:0.00}× the events/s of (b): something other than Kinesis's byte limit bound it (the producer's per-shard buckets, RateLimit 150 %, or the emulator). Until 2026-12-07 the producer charged an aggregate at its uncompressed size, which gave exactly this picture; it now charges what Kinesis stores."));
             }
 
             foreach (var r in group.Skip(1))
