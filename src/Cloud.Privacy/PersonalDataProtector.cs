@@ -305,6 +305,13 @@ public sealed class PersonalDataProtector
             throw new InvalidPersonalDataException("the record is empty, not JSON", null, 0);
         }
 
+        // Utf8JsonReader checks UTF-8 only when a string is transcoded, and then throws InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            long at = FirstInvalidUtf8(json);
+            throw new InvalidPersonalDataException($"the record is not UTF-8 JSON: invalid UTF-8 at byte {at}", null, at);
+        }
+
         var reader = new Utf8JsonReader(json, ReaderOptions);
         try
         {
@@ -330,6 +337,17 @@ public sealed class PersonalDataProtector
         }
 
         return state.UserId;
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
+    {
+        int at = 0;
+        while (at < text.Length && System.Text.Rune.DecodeFromUtf8(text[at..], out _, out int consumed) == System.Buffers.OperationStatus.Done)
+        {
+            at += consumed;
+        }
+
+        return at;
     }
 
     private static void EnsureEnd(ref Utf8JsonReader reader)
