@@ -186,6 +186,12 @@ public sealed class PersonalDataProtector
         var context = ContextFor(streamName);
         var output = Splice(json.Span, hits, hit =>
         {
+            if (string.IsNullOrEmpty(hit.Path))
+            {
+                // Encryption never writes a ciphertext under an empty name: this one was copied or altered.
+                throw new CiphertextTamperedException(userId, hit.Path, context, "a ciphertext under an empty property name (moved or altered)");
+            }
+
             var binding = new FieldBinding(userId, hit.Path, context);
             return FieldCiphertext.Decrypt(key, binding, source.Span[(hit.Start + 1)..(hit.End - 1)]);
         });

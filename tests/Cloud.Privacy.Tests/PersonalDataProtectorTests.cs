@@ -196,6 +196,20 @@ public class PersonalDataProtectorTests
         }
     }
 
+    [Fact] // found by the report's fuzzing: a ciphertext copied under an empty property name
+    public async Task A_ciphertext_under_an_empty_property_name_is_a_tampered_ciphertext()
+    {
+        var p = Protector(out _);
+        var encrypted = S((await p.EncryptAsync(U(Record), Stream)).Json);
+        int start = encrypted.IndexOf("\"pdenc1:", StringComparison.Ordinal);
+        string ciphertext = encrypted[start..(encrypted.IndexOf('"', start + 1) + 1)];
+        string moved = encrypted.Replace("\"page\":", "\"\":" + ciphertext + ",\"page\":", StringComparison.Ordinal);
+
+        var ex = await Assert.ThrowsAsync<CiphertextTamperedException>(() => p.DecryptAsync(U(moved), Stream).AsTask());
+
+        Assert.Equal("", ex.Field);
+    }
+
     [Fact]
     public async Task Already_encrypted_fields_are_not_encrypted_twice()
     {

@@ -254,4 +254,17 @@ public class FuzzFoundTests
         Assert.Contains("UTF-8", ex.Message, StringComparison.Ordinal);
         Assert.Contains("byte 4", ex.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_zlib_payload_the_inflater_refuses_is_a_typed_error()
+    {
+        // Fuzzing input #22610 of "GSR record, Avro" (seed 20261207): a byte inserted into the deflate stream makes
+        // zlib report an error code that .NET surfaces as ZLibException (an IOException), not InvalidDataException.
+        byte[] record = Convert.FromHexString("03058d6b7f436a0e4c1e9d1e2f6a1b0c3d4e787da4e328d535348ad12f28ca4f294d2e29d62f2002cc5870f5edbb340630d0736060612931602931646090800841018b8b2b0383872300a5d01c3b");
+
+        var ex = Assert.Throws<GsrFormatException>(() => GsrWireFormat.Decode(record));
+
+        Assert.Equal(GsrFormatError.BadCompressedData, ex.Error);
+        Assert.Equal(GsrWireFormat.HeaderLength, ex.Offset);
+    }
 }
