@@ -33,6 +33,9 @@ internal sealed class FuzzTarget
     /// <summary>Recomputes an integrity check (MD5, CRC) after a mutation, so most mutations reach the parser behind it.</summary>
     public Func<byte[], byte[]>? FixUp { get; init; }
 
+    /// <summary>Accepted inputs the decoder answered with a per-record failure (a handler's batch item failure), if it reports them.</summary>
+    public Func<long>? ReportedRecordFailures { get; init; }
+
     /// <summary>A format-aware mutation (e.g. of a JSON document's structure); null when the target has none.</summary>
     public Func<Random, byte[], byte[]>? Structured { get; init; }
 }

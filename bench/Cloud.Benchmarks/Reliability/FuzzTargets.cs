@@ -367,6 +367,7 @@ internal static class FuzzTargets
     {
         var function = new Function(new AggregatorConfig { TableName = "fuzz", SumFields = ["amount", "durationMs"], TopKField = "page" }, new NullSink());
         var corpus = new List<byte[]>();
+        long reported = 0;
         int n = 0;
         foreach (var packing in Enum.GetValues<ConsumerBenchData.Packing>())
         {
@@ -398,7 +399,13 @@ internal static class FuzzTargets
             {
                 using var input = new MemoryStream(data, writable: false);
                 using var output = function.FunctionHandler(input).GetAwaiter().GetResult();
+                var response = JsonSerializer.Deserialize(output, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse);
+                if (response?.BatchItemFailures is { Count: > 0 })
+                {
+                    reported++;
+                }
             },
+            ReportedRecordFailures = () => reported,
             IsTyped = e => e is JsonException or AggregatorEventException or AggregatorStateException,
         };
     }

@@ -142,6 +142,11 @@ internal sealed class DeliverySection : IReportSection
             await producer.FlushAsync(cancellationToken);
             wrongShard = producer.WrongShardResends;
         }
+        // Every record has completed; their counting continuations may still be finishing on other threads.
+        for (int wait = 0; Interlocked.Read(ref completed) + Interlocked.Read(ref failed) < total && wait < 1000; wait++)
+        {
+            await Task.Delay(10, cancellationToken);
+        }
         var elapsed = clock.Elapsed;
         await sampling.CancelAsync();
         try

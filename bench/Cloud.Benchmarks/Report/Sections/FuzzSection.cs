@@ -62,26 +62,31 @@ internal sealed class FuzzSection : IReportSection
             .Select(k => (IReadOnlyList<string>)[k.ToString(), Markdown.N(outcomes.Sum(o => o.ByKind.GetValueOrDefault(k)))])
             .ToList();
         var examples = outcomes.SelectMany(o => o.Examples.Select(e => $"- {o.Target.Name}: `{e}`")).ToList();
-        var plot = context.SavePlot("fuzz-outcomes", "Mutated inputs per decoder: accepted, typed failures, untyped failures", plt =>
+        var plot = context.SavePlot("fuzz-outcomes", "Mutated inputs per decoder", plt =>
         {
             var bars = new List<ScottPlot.Bar>();
             for (int i = 0; i < outcomes.Count; i++)
             {
                 var o = outcomes[i];
+                double position = outcomes.Count - 1 - i; // first decoder on top
                 double accepted = 100.0 * o.Accepted / o.Inputs;
                 double typed = 100.0 * o.Typed.Values.Sum() / o.Inputs;
                 double bad = 100.0 * (o.Untyped.Values.Sum() + o.OutOfMemory) / o.Inputs;
-                bars.Add(new ScottPlot.Bar { Position = i, ValueBase = 0, Value = accepted, FillColor = ScottPlot.Colors.SteelBlue });
-                bars.Add(new ScottPlot.Bar { Position = i, ValueBase = accepted, Value = accepted + typed, FillColor = ScottPlot.Colors.Gray });
-                bars.Add(new ScottPlot.Bar { Position = i, ValueBase = accepted + typed, Value = accepted + typed + bad, FillColor = ScottPlot.Colors.Red });
+                bars.Add(new ScottPlot.Bar { Position = position, ValueBase = 0, Value = accepted, FillColor = ScottPlot.Colors.SteelBlue });
+                bars.Add(new ScottPlot.Bar { Position = position, ValueBase = accepted, Value = accepted + typed, FillColor = ScottPlot.Colors.Gray });
+                bars.Add(new ScottPlot.Bar { Position = position, ValueBase = accepted + typed, Value = accepted + typed + bad, FillColor = ScottPlot.Colors.Red });
             }
-            plt.Add.Bars(bars);
-            plt.Axes.Bottom.SetTicks(outcomes.Select((_, i) => (double)i).ToArray(), outcomes.Select(o => o.Target.Name.Replace(", ", "\n", StringComparison.Ordinal).Replace(" (", "\n(", StringComparison.Ordinal)).ToArray());
-            plt.Axes.Bottom.TickLabelStyle.Rotation = 45;
-            plt.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
-            plt.YLabel("% of inputs (blue accepted, gray typed error, red untyped/OOM)");
-            plt.Axes.Margins(bottom: 0);
-        }, height: 560);
+            var plotted = plt.Add.Bars(bars);
+            plotted.Horizontal = true;
+            plt.Axes.Left.SetTicks(outcomes.Select((_, i) => (double)(outcomes.Count - 1 - i)).ToArray(), outcomes.Select(o => o.Target.Name).ToArray());
+            plt.Axes.Left.MinimumSize = 230;
+            plt.XLabel("% of inputs");
+            plt.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = "accepted", FillColor = ScottPlot.Colors.SteelBlue });
+            plt.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = "typed error", FillColor = ScottPlot.Colors.Gray });
+            plt.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = "untyped error or OOM", FillColor = ScottPlot.Colors.Red });
+            plt.ShowLegend(ScottPlot.Alignment.LowerRight);
+            plt.Axes.Margins(left: 0, right: 0.02);
+        }, width: 1000, height: 520);
 
         string markdown = $"""
             Every decoder that reads bytes from outside gets valid inputs damaged the ways bytes go bad or are crafted — bit
@@ -97,13 +102,24 @@ internal sealed class FuzzSection : IReportSection
             Total: **{Markdown.N(inputs)} mutated inputs**, {Markdown.N(untyped)} untyped failures, {Markdown.N(oom)} out-of-memory, no crash
             (the process finished the run); {Markdown.N(seconds, 1)} s of fuzzing; peak working set of the process {Markdown.N(peakWorkingSet / 1048576.0)} MiB.
             "Accepted" counts mutations that still decode: a flipped byte inside a payload of an unchecked format
-            (JSON text, Avro values, a stored frame after re-signing) is data, not damage.
+            (JSON text, Avro values, a stored frame after re-signing) is data, not damage. For the Lambda handler an
+            accepted event includes {Markdown.N(outcomes.Sum(o => o.Target.ReportedRecordFailures?.Invoke() ?? 0))} invokes
+            that answered with the damaged record as a batch item failure, as a batch handler should.
 
             {plot}
 
             {Markdown.Table(["decoder", "entry point", "documented exceptions"], decoders)}
             {Markdown.Table(["mutation", "inputs"], kinds)}
-            {(examples.Count == 0 ? "No untyped failure to reproduce." : "Untyped failures (first of each target, to reproduce):\n" + string.Join("\n", examples))}
+            {(examples.Count == 0 ? "No untyped failure to reproduce." : "Untyped failures (the first two of each type, to reproduce):\n" + string.Join("\n", examples))}
+
+            Defects this fuzzing found when it was written, each now a unit test in the owning test project and fixed:
+            an Avro GSR record of ~20 bytes whose array block declared 2^30 items made the generic reader allocate 8 GiB
+            (Avro lengths and block counts are now checked against the bytes left); JSON payloads, privacy records and user
+            records that are not UTF-8 threw InvalidOperationException; a zlib error code in a GSR payload threw
+            ZLibException; a field ciphertext with a space or newline inserted decrypted as the original (base64url
+            skipped whitespace); a ciphertext under an empty property name threw ArgumentException; event documents with a
+            null record, kinesis part or sequence number threw NullReferenceException, and an arrival timestamp of 1e30
+            OverflowException.
             """;
         return new SectionResult(markdown,
         [
