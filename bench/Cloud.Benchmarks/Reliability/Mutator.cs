@@ -80,7 +80,7 @@ internal static class Mutator
             case MutationKind.HugeLength:
             {
                 var fields = lengthFields?.Invoke(input) ?? [];
-                int at = fields.Count > 0 && random.Next(8) != 0 ? fields[random.Next(fields.Count)] : random.Next(input.Length + 1);
+                int at = Math.Min(input.Length, fields.Count > 0 && random.Next(8) != 0 ? fields[random.Next(fields.Count)] : random.Next(input.Length + 1));
                 ulong value = kind == MutationKind.HugeLength
                     ? HugeValues[random.Next(HugeValues.Length)]
                     : (ulong)Math.Max(0, ReadVarint(input, at) + random.Next(-16, 17));

@@ -10,7 +10,10 @@ namespace Cloud.Benchmarks.Report.Sections;
 internal sealed class FuzzSection : IReportSection
 {
     /// <summary>The seed of every target's dice (each target mixes in its own name); printed in the report.</summary>
-    public const int Seed = 20261207;
+    public const int DefaultSeed = 20261207;
+
+    /// <summary>The seed in use: <see cref="DefaultSeed"/>, or <c>CLOUD_FUZZ_SEED</c> to explore further.</summary>
+    private static int Seed => int.TryParse(Environment.GetEnvironmentVariable("CLOUD_FUZZ_SEED"), System.Globalization.CultureInfo.InvariantCulture, out int seed) ? seed : DefaultSeed;
 
     public string Id => "fuzz";
 
