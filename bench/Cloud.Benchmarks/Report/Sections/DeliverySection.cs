@@ -353,6 +353,10 @@ internal sealed class DeliverySection : IReportSection
             A consumer that needs exactly-once drops a record whose (key, per-key sequence) it has seen.
 
             {Markdown.Table(["fault injected", "count", "rate"], faultRows)}
+            The limit proxy throttles only when a shard goes over Kinesis's limits: here each shard took about
+            {Markdown.N(total * (PayloadBytes + 11.0) / run.Elapsed.TotalSeconds / Shards / 1024)} KiB/s and {Markdown.N(check.KinesisRecords / run.Elapsed.TotalSeconds / Shards)} Kinesis records/s
+            (kinesis-local, not the shard limits, bounds this run), so its throttle count is the real one: {Markdown.N(limitThrottled)}.
+
             {progress}
             """;
         return new SectionResult(markdown,
