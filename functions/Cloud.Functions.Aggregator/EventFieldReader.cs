@@ -147,6 +147,11 @@ internal sealed class EventFieldReader
             // Utf8JsonReader messages name the position and the offending token class, not field values.
             return $"the event is not valid JSON (byte {ex.BytePositionInLine})";
         }
+        catch (InvalidOperationException ex) when (ex.InnerException is DecoderFallbackException)
+        {
+            // GetString transcodes, and only then finds bytes that are not UTF-8 (found by the report's fuzzing).
+            return "the event is not UTF-8 JSON: a string holds bytes that are not UTF-8";
+        }
 
         if (foundKey is null)
         {

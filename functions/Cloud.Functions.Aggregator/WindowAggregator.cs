@@ -47,6 +47,7 @@ public sealed class WindowAggregator
     {
         ArgumentNullException.ThrowIfNull(evt);
         TimeWindow window = evt.Window ?? throw new AggregatorEventException("the event has no 'window': is TumblingWindowInSeconds set on the event source mapping?");
+        ValidateRecords(evt);
         string shard = evt.ShardId ?? (evt.Records.Count > 0 ? evt.Records[0].ShardId : null) ?? "unknown-shard";
         // Continues the producers' traces carried in KPL tags (opt-in on the producer side); no listener, no cost.
         using var activity = KinesisTraceContext.StartActivity(Cloud.Telemetry.CloudActivitySources.Functions, Cloud.Telemetry.ActivityNames.Aggregate, evt.Records);
@@ -173,6 +174,38 @@ public sealed class WindowAggregator
             BatchItemFailures = failure is null ? [] : [new BatchItemFailure { ItemIdentifier = evt.Records[0].Kinesis.SequenceNumber }],
         };
         return new AggregationOutcome(response, applied, duplicates, segmentsWritten, failure);
+    }
+
+    /// <summary>
+    /// A record without its kinesis part or sequence number cannot even be reported as a batch item failure (the
+    /// failure names a sequence number): the event itself is malformed. JSON null would otherwise surface as a
+    /// NullReferenceException deep in the loop (found by the report's fuzzing).
+    /// </summary>
+    private static void ValidateRecords(KinesisTimeWindowEvent evt)
+    {
+        if (evt.Records is null)
+        {
+            throw new AggregatorEventException("the event has no 'Records' array");
+        }
+
+        for (int i = 0; i < evt.Records.Count; i++)
+        {
+            KinesisEventRecord? record = evt.Records[i];
+            if (record is null)
+            {
+                throw new AggregatorEventException($"record {i} is null");
+            }
+
+            if (record.Kinesis is null)
+            {
+                throw new AggregatorEventException($"record {i} has no 'kinesis'");
+            }
+
+            if (string.IsNullOrEmpty(record.Kinesis.SequenceNumber))
+            {
+                throw new AggregatorEventException($"record {i} has no 'kinesis.sequenceNumber'");
+            }
+        }
     }
 
     private async Task<int> FlushAsync(WindowState state, TimeWindow window, string shard, CancellationToken ct)

@@ -48,6 +48,7 @@ public static class FieldCiphertext
     private const int StackLimit = 512;
     private static ReadOnlySpan<byte> PrefixUtf8 => "pdenc1:"u8;
     private static ReadOnlySpan<byte> AadLabel => "cloud.privacy/v1"u8;
+    private static readonly SearchValues<byte> Base64UrlAlphabet = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"u8);
 
     /// <summary>Length in UTF-8 bytes (= chars) of the string form for a plaintext of the given length.</summary>
     public static int GetEncryptedLength(int plaintextLength) =>
@@ -240,6 +241,12 @@ public static class FieldCiphertext
     private static bool IsCanonicalBase64Url(ReadOnlySpan<byte> body)
     {
         if (body.Length == 0)
+        {
+            return false;
+        }
+
+        // The decoder also skips whitespace, so " " or "\n" inside the string would decode to the same bytes.
+        if (body.IndexOfAnyExcept(Base64UrlAlphabet) >= 0)
         {
             return false;
         }

@@ -186,6 +186,12 @@ public sealed class PersonalDataProtector
         var context = ContextFor(streamName);
         var output = Splice(json.Span, hits, hit =>
         {
+            if (string.IsNullOrEmpty(hit.Path))
+            {
+                // Encryption never writes a ciphertext under an empty name: this one was copied or altered.
+                throw new CiphertextTamperedException(userId, hit.Path, context, "a ciphertext under an empty property name (moved or altered)");
+            }
+
             var binding = new FieldBinding(userId, hit.Path, context);
             return FieldCiphertext.Decrypt(key, binding, source.Span[(hit.Start + 1)..(hit.End - 1)]);
         });
@@ -305,6 +311,13 @@ public sealed class PersonalDataProtector
             throw new InvalidPersonalDataException("the record is empty, not JSON", null, 0);
         }
 
+        // Utf8JsonReader checks UTF-8 only when a string is transcoded, and then throws InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            long at = FirstInvalidUtf8(json);
+            throw new InvalidPersonalDataException($"the record is not UTF-8 JSON: invalid UTF-8 at byte {at}", null, at);
+        }
+
         var reader = new Utf8JsonReader(json, ReaderOptions);
         try
         {
@@ -330,6 +343,17 @@ public sealed class PersonalDataProtector
         }
 
         return state.UserId;
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
+    {
+        int at = 0;
+        while (at < text.Length && System.Text.Rune.DecodeFromUtf8(text[at..], out _, out int consumed) == System.Buffers.OperationStatus.Done)
+        {
+            at += consumed;
+        }
+
+        return at;
     }
 
     private static void EnsureEnd(ref Utf8JsonReader reader)

@@ -167,8 +167,9 @@ public static class GsrWireFormat
 
             return output.ToArray();
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or IOException)
         {
+            // zlib's own error codes surface as ZLibException, an IOException (found by the report's fuzzing).
             throw new GsrFormatException(GsrFormatError.BadCompressedData, HeaderLength, $"the zlib payload at offset {HeaderLength} is corrupt: {ex.Message}", ex);
         }
         finally

@@ -90,7 +90,7 @@ public abstract class RecordCodec
             try
             {
                 var reader = new GenericDatumReader<object?>(_schema, _schema);
-                datum = reader.Read(null, new BinaryDecoder(stream));
+                datum = reader.Read(null, new BoundedBinaryDecoder(stream, Version.VersionId));
             }
             catch (Exception ex) when (ex is AvroException or EndOfStreamException or IOException or InvalidCastException
                 or ArgumentException or IndexOutOfRangeException or OverflowException or OutOfMemoryException or FormatException)
@@ -128,6 +128,12 @@ public abstract class RecordCodec
 
         public override void WriteJson(ReadOnlyMemory<byte> payload, Utf8JsonWriter writer)
         {
+            // JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException.
+            if (FirstInvalidUtf8(payload.Span) is int bad and >= 0)
+            {
+                throw new SchemaDataException(Version.VersionId, $"the payload is not UTF-8 JSON: invalid UTF-8 at byte {bad}");
+            }
+
             JsonDocument document;
             try
             {
@@ -151,6 +157,22 @@ public abstract class RecordCodec
 
                 document.RootElement.WriteTo(writer);
             }
+        }
+
+        private static int FirstInvalidUtf8(ReadOnlySpan<byte> text)
+        {
+            if (System.Text.Unicode.Utf8.IsValid(text))
+            {
+                return -1;
+            }
+
+            int at = 0;
+            while (System.Text.Rune.DecodeFromUtf8(text[at..], out _, out int consumed) == System.Buffers.OperationStatus.Done)
+            {
+                at += consumed;
+            }
+
+            return at;
         }
 
         private static readonly EvaluationOptions Flag = new() { OutputFormat = OutputFormat.Flag };

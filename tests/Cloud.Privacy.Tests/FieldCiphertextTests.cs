@@ -92,6 +92,23 @@ public class FieldCiphertextTests
         Assert.Throws<CiphertextTamperedException>(() => FieldCiphertext.Decrypt(key, Binding, text + "AA"));
     }
 
+    [Theory] // found by the report's fuzzing: base64url decoding skips whitespace, so these decoded to the same bytes
+    [InlineData(" ")]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    [InlineData("\t")]
+    public void Whitespace_inside_the_string_form_is_rejected(string whitespace)
+    {
+        var key = TestKeys.Random("u-42");
+        var text = FieldCiphertext.Encrypt(key, Binding, Plain);
+        foreach (int at in new[] { "pdenc1:".Length, "pdenc1:".Length + 5, text.Length - 1, text.Length })
+        {
+            var altered = text.Insert(at, whitespace);
+            var ex = Assert.Throws<CiphertextTamperedException>(() => FieldCiphertext.Decrypt(key, Binding, altered));
+            Assert.Contains("base64url", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("u-43", "email", "clicks")]
     [InlineData("u-42", "name", "clicks")]

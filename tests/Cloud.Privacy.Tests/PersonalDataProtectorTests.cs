@@ -175,6 +175,41 @@ public class PersonalDataProtectorTests
         Assert.DoesNotContain("a@b.c", ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory] // found by the report's fuzzing: a byte that is not UTF-8 inside a name or a string value
+    [InlineData(true, 2)]   // in a property name: {"u\xFFserId":...}
+    [InlineData(false, 12)] // in the user id value: {"userId":"u\xFF-7",...}
+    public async Task A_record_that_is_not_utf8_is_a_typed_error_on_both_paths(bool inName, int at)
+    {
+        var p = Protector(out _);
+        var encrypted = (await p.EncryptAsync(U(Record), Stream)).Json.ToArray();
+        foreach (var record in new[] { U(Record), encrypted })
+        {
+            var bad = (byte[])record.Clone();
+            bad[inName ? at + 1 : at] = 0xFF;
+
+            var onEncrypt = await Assert.ThrowsAsync<InvalidPersonalDataException>(() => p.EncryptAsync(bad, Stream).AsTask());
+            var onDecrypt = await Assert.ThrowsAsync<InvalidPersonalDataException>(() => p.DecryptAsync(bad, Stream).AsTask());
+
+            Assert.Contains("UTF-8", onEncrypt.Message, StringComparison.Ordinal);
+            Assert.Contains("UTF-8", onDecrypt.Message, StringComparison.Ordinal);
+            Assert.NotNull(onDecrypt.ByteOffset);
+        }
+    }
+
+    [Fact] // found by the report's fuzzing: a ciphertext copied under an empty property name
+    public async Task A_ciphertext_under_an_empty_property_name_is_a_tampered_ciphertext()
+    {
+        var p = Protector(out _);
+        var encrypted = S((await p.EncryptAsync(U(Record), Stream)).Json);
+        int start = encrypted.IndexOf("\"pdenc1:", StringComparison.Ordinal);
+        string ciphertext = encrypted[start..(encrypted.IndexOf('"', start + 1) + 1)];
+        string moved = encrypted.Replace("\"page\":", "\"\":" + ciphertext + ",\"page\":", StringComparison.Ordinal);
+
+        var ex = await Assert.ThrowsAsync<CiphertextTamperedException>(() => p.DecryptAsync(U(moved), Stream).AsTask());
+
+        Assert.Equal("", ex.Field);
+    }
+
     [Fact]
     public async Task Already_encrypted_fields_are_not_encrypted_twice()
     {

@@ -207,6 +207,20 @@ public class HostileRecordTests
         return output.ToArray();
     }
 
+    [Fact]
+    public void A_gzip_payload_zlib_refuses_with_an_error_code_is_a_typed_error()
+    {
+        // The deflate stream of the report fuzzer's GSR input #22610 (seed 20261207), whose zlib error code .NET throws
+        // as ZLibException (an IOException), here inside a gzip member of a frame.
+        byte[] deflate = Convert.FromHexString("a4e328d535348ad12f28ca4f294d2e29d62f2002cc5870f5edbb340630d0736060612931602931646090800841018b8b2b0383872300a5d01c3b");
+        byte[] gzip = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 0xFF, .. deflate, 0, 0, 0, 0, 0, 0, 0, 0];
+        byte[] frame = CompressedFrameTests.Resign([0xC1, 0x4B, 0x43, 0x46, 1, (byte)CompressionCodec.Gzip, .. Leb(200), .. Leb(gzip.Length), .. gzip, 0, 0, 0, 0]);
+
+        var ex = Assert.ThrowsAny<CompressedFrameException>(() => CompressedFrame.Decode(frame));
+
+        Assert.Equal(CompressionCodec.Gzip, ex.Codec);
+    }
+
     // RFC 8878 3.1.1.1.1: Frame_Content_Size is present when FCS_Field_Size flag (bits 7-6) is non-zero or Single_Segment_flag (bit 5) is set.
     private static bool HasContentSize(byte[] zstd) => (zstd[4] >> 6) != 0 || ((zstd[4] >> 5) & 1) != 0;
 

@@ -199,3 +199,72 @@ public class HostileBlockCountTests
         Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024 * 1024, "decoding allocated more than 64 MiB for a 24-byte record");
     }
 }
+
+/// <summary>Found by the report's fuzzing (bench `fuzz` section): inputs a few dozen bytes long that made a decoder allocate gigabytes or throw an untyped error.</summary>
+public class FuzzFoundTests
+{
+    private static SchemaVersion Version(string definition, SchemaFormat format = SchemaFormat.Avro) => new()
+    {
+        VersionId = Guid.NewGuid(), SchemaName = "fuzz", VersionNumber = 1, Format = format,
+        Definition = SchemaDefinitions.Normalize(format, definition),
+    };
+
+    [Theory]
+    // A negative block count means "count, then the block's byte size": zig-zag 2^31-1 is -(2^30) items, 8 GiB of slots.
+    [InlineData("""{"type":"array","items":"int"}""", new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x02, 0x02, 0x00 })]
+    [InlineData("""{"type":"map","values":"int"}""", new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x07, 0x02, 0x02, 0x61, 0x02, 0x00 })]
+    [InlineData("""{"type":"array","items":"string"}""", new byte[] { 0xFE, 0xFF, 0xFF, 0x7F, 0x02, 0x61, 0x00 })] // 134M items, one byte left
+    [InlineData("""{"type":"array","items":"string"}""", new byte[] { 0x02, 0xFE, 0xFF, 0xFF, 0x7F, 0x61, 0x00 })] // a 134 MB string, one byte left
+    public async Task A_block_count_or_length_beyond_the_bytes_left_is_refused_before_anything_is_allocated(string type, byte[] payload)
+    {
+        var version = Version($$"""{"type":"record","name":"A","fields":[{"name":"xs","type":{{type}}}]}""");
+        var deserializer = new GsrDeserializer(new InMemoryRegistry(version));
+        byte[] record = GsrWireFormat.Encode(payload, version.VersionId);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+
+        var ex = await Assert.ThrowsAsync<SchemaDataException>(async () => await deserializer.DecodeAsync(record));
+
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1024 * 1024, $"decoding a {record.Length}-byte record allocated {GC.GetAllocatedBytesForCurrentThread() - before:N0} bytes");
+        Assert.Contains("byte", ex.Message, StringComparison.Ordinal); // says where
+    }
+
+    [Fact]
+    public void Blocks_and_strings_that_fit_still_decode()
+    {
+        var version = Version("""{"type":"record","name":"A","fields":[{"name":"xs","type":{"type":"array","items":"string"}},{"name":"m","type":{"type":"map","values":"long"}},{"name":"b","type":"bytes"}]}""");
+        var codec = RecordCodec.Create(version);
+        using var json = System.Text.Json.JsonDocument.Parse("""{"xs":["a","bc",""],"m":{"k":1,"l":-2},"b":"AAEC"}""");
+        byte[] payload = codec.EncodePayload(json.RootElement);
+
+        string back = Encoding.UTF8.GetString(codec.DecodeToJson(payload));
+
+        Assert.Equal("""{"xs":["a","bc",""],"m":{"k":1,"l":-2},"b":"AAEC"}""", back);
+    }
+
+    [Fact]
+    public async Task A_json_payload_that_is_not_utf8_is_a_typed_error_naming_the_byte()
+    {
+        var version = Version("""{"type":"object","properties":{"page":{"type":"string"}}}""", SchemaFormat.Json);
+        var deserializer = new GsrDeserializer(new InMemoryRegistry(version));
+        byte[] payload = [.. "{\"pa"u8, 0xFF, .. "ge\":\"/p\"}"u8];
+        byte[] record = GsrWireFormat.Encode(payload, version.VersionId);
+
+        var ex = await Assert.ThrowsAsync<SchemaDataException>(async () => await deserializer.DecodeAsync(record));
+
+        Assert.Contains("UTF-8", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("byte 4", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_zlib_payload_the_inflater_refuses_is_a_typed_error()
+    {
+        // Fuzzing input #22610 of "GSR record, Avro" (seed 20261207): a byte inserted into the deflate stream makes
+        // zlib report an error code that .NET surfaces as ZLibException (an IOException), not InvalidDataException.
+        byte[] record = Convert.FromHexString("03058d6b7f436a0e4c1e9d1e2f6a1b0c3d4e787da4e328d535348ad12f28ca4f294d2e29d62f2002cc5870f5edbb340630d0736060612931602931646090800841018b8b2b0383872300a5d01c3b");
+
+        var ex = Assert.Throws<GsrFormatException>(() => GsrWireFormat.Decode(record));
+
+        Assert.Equal(GsrFormatError.BadCompressedData, ex.Error);
+        Assert.Equal(GsrWireFormat.HeaderLength, ex.Offset);
+    }
+}

@@ -12,15 +12,24 @@ namespace Cloud.Consumer.Events;
 /// </summary>
 public sealed class EpochSecondsConverter : JsonConverter<DateTimeOffset>
 {
+    private static readonly decimal MinSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+    private static readonly decimal MaxSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     /// <inheritdoc />
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         decimal seconds = reader.TokenType switch
         {
-            JsonTokenType.Number => reader.GetDecimal(),
+            JsonTokenType.Number when reader.TryGetDecimal(out decimal n) => n,
             JsonTokenType.String when decimal.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out decimal s) => s,
+            JsonTokenType.Number or JsonTokenType.String => throw new JsonException("Expected epoch seconds but found a number out of range."),
             _ => throw new JsonException($"Expected epoch seconds (a number) but found {reader.TokenType}."),
         };
+        if (seconds < MinSeconds || seconds > MaxSeconds)
+        {
+            throw new JsonException($"Expected epoch seconds between {MinSeconds} and {MaxSeconds} (years 1 to 9999) but found {seconds}.");
+        }
+
         long millis = (long)decimal.Round(seconds * 1000m, MidpointRounding.AwayFromZero);
         return DateTimeOffset.FromUnixTimeMilliseconds(millis);
     }

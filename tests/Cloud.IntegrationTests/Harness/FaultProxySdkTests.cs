@@ -1,9 +1,9 @@
 using System.Text;
 using Amazon.Kinesis;
 using Amazon.Kinesis.Model;
+using Cloud.Emulators.Faults;
 using Cloud.Kinesis;
 using Cloud.Testing;
-using Cloud.Testing.FaultInjection;
 using static Cloud.IntegrationTests.Kinesis.KinesisTestSupport;
 
 namespace Cloud.IntegrationTests.Harness;
@@ -88,6 +88,30 @@ public sealed class FaultProxySdkTests(EmulatorFixture fixture) : IAsyncLifetime
         // One call, one request: MaxErrorRetry = 0 alone let the SDK's retry handler send 11 (SingleAttemptKinesisClient).
         Assert.Equal(1, proxy.Counters.Requests);
         Assert.Equal(1, proxy.Counters.DroppedBeforeForward);
+    }
+
+    [Fact]
+    public async Task A_connection_dropped_after_the_write_records_what_was_stored_but_not_answered()
+    {
+        await using var proxy = FaultInjectingProxy.Start(fixture.KinesisEndpoint, new FaultOptions { DropAfterForwardRate = 1.0 });
+        using var client = ThroughProxy(proxy);
+
+        await Assert.ThrowsAnyAsync<Exception>(() => client.PutRecordsAsync(Batch(5)));
+
+        Assert.Equal(1, proxy.Counters.AnswersLost);
+        Assert.Equal(5, proxy.Counters.LostAnswerRecords);
+        var lost = proxy.LostAnswerRecords.ToList();
+        Assert.Equal(5, lost.Select(l => l.SequenceNumber).Distinct().Count());
+        // The writes really happened: each recorded sequence number is in the stream.
+        foreach (var record in lost)
+        {
+            var iterator = (await _direct.GetShardIteratorAsync(new GetShardIteratorRequest
+            {
+                StreamName = _stream, ShardId = record.ShardId, ShardIteratorType = ShardIteratorType.AT_SEQUENCE_NUMBER, StartingSequenceNumber = record.SequenceNumber,
+            })).ShardIterator;
+            var page = await _direct.GetRecordsAsync(new GetRecordsRequest { ShardIterator = iterator, Limit = 1 });
+            Assert.Equal(record.SequenceNumber, Assert.Single(page.Records).SequenceNumber);
+        }
     }
 
     [Fact]

@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Text;
 using Amazon.Kinesis;
 using Amazon.Kinesis.Model;
+using Cloud.Emulators.Faults;
 using Cloud.Kinesis;
 using Cloud.Producer;
 using Cloud.Records;
 using Cloud.Testing;
-using Cloud.Testing.FaultInjection;
 using static Cloud.IntegrationTests.Kinesis.KinesisTestSupport;
 
 namespace Cloud.IntegrationTests.Producer;

@@ -5,11 +5,11 @@ using System.Net.Sockets;
 using System.Text;
 using Amazon.Kinesis;
 using Amazon.Kinesis.Model;
+using Cloud.Emulators.Faults;
 using Cloud.Kinesis;
 using Cloud.Producer;
 using Cloud.Records;
 using Cloud.Testing;
-using Cloud.Testing.FaultInjection;
 using Xunit.Abstractions;
 
 namespace Cloud.IntegrationTests.Producer;

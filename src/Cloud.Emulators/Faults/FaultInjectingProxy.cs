@@ -1,10 +1,10 @@
-using Cloud.Emulators;
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Cloud.Testing.FaultInjection;
+namespace Cloud.Emulators.Faults;
 
 /// <summary>Fault rates (0–1, per request unless noted) of <see cref="FaultInjectingProxy"/>.</summary>
 public sealed record FaultOptions
@@ -37,7 +37,7 @@ public sealed record FaultOptions
 /// <summary>Counts of faults injected so far.</summary>
 public sealed class FaultCounters
 {
-    internal long _requests, _throttled, _internal, _serverErrors, _slow, _droppedBefore, _droppedAfter;
+    internal long _requests, _throttled, _internal, _serverErrors, _slow, _droppedBefore, _droppedAfter, _answersLost, _lostAnswerEntries;
 
     /// <summary>Requests received.</summary>
     public long Requests => Interlocked.Read(ref _requests);
@@ -54,10 +54,21 @@ public sealed class FaultCounters
     /// <summary>Connections dropped after forwarding.</summary>
     public long DroppedAfterForward => Interlocked.Read(ref _droppedAfter);
 
+    /// <summary>Requests the emulator answered but whose answer never reached the caller (dropped after forwarding, or the
+    /// caller had gone): their writes happened, so a retry duplicates them.</summary>
+    public long AnswersLost => Interlocked.Read(ref _answersLost);
+    /// <summary>Records stored by requests whose answer was lost (see <see cref="FaultInjectingProxy.LostAnswerRecords"/>).</summary>
+    public long LostAnswerRecords => Interlocked.Read(ref _lostAnswerEntries);
+
     /// <inheritdoc />
     public override string ToString() =>
-        $"requests={Requests} throttled={ThrottledRecords} internal={InternalFailureRecords} 500s={ServerErrors} slow={SlowRequests} dropped={DroppedBeforeForward}+{DroppedAfterForward}";
+        $"requests={Requests} throttled={ThrottledRecords} internal={InternalFailureRecords} 500s={ServerErrors} slow={SlowRequests} dropped={DroppedBeforeForward}+{DroppedAfterForward} answersLost={AnswersLost} ({LostAnswerRecords} records)";
 }
+
+/// <summary>A record Kinesis stored whose PutRecords/PutRecord answer the caller never got.</summary>
+/// <param name="ShardId">Where it was stored.</param>
+/// <param name="SequenceNumber">Its sequence number.</param>
+public readonly record struct LostAnswerRecord(string ShardId, string SequenceNumber);
 
 /// <summary>
 /// A loopback HTTP proxy in front of a Kinesis emulator (which never throttles) that injects the failures real
@@ -96,6 +107,14 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
     /// <summary>What was injected so far.</summary>
     public FaultCounters Counters { get; } = new();
 
+    /// <summary>
+    /// Every record the emulator stored whose answer did not reach the caller (a dropped-after-forward connection, or a
+    /// caller that had given up): the at-least-once duplicates a retrying producer can make are exactly re-sends of these.
+    /// </summary>
+    public IReadOnlyCollection<LostAnswerRecord> LostAnswerRecords => _lostAnswers;
+
+    private readonly ConcurrentQueue<LostAnswerRecord> _lostAnswers = new();
+
     /// <summary>Starts a proxy on a free loopback port forwarding to <paramref name="target"/>.</summary>
     public static FaultInjectingProxy Start(Uri target, FaultOptions options)
     {
@@ -122,6 +141,8 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
 
     private async Task HandleAsync(HttpListenerContext context)
     {
+        string? stored = null; // the emulator's answer, once forwarded and not yet delivered to the caller
+        bool put = false;
         try
         {
             Interlocked.Increment(ref Counters._requests);
@@ -158,6 +179,8 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
                 (body, failed, codes) = RemoveFailedEntries(body, options);
             }
             var (status, responseBody, contentType) = await ForwardAsync(context, body).ConfigureAwait(false);
+            put = status == HttpStatusCode.OK && (putRecords || target.EndsWith(".PutRecord", StringComparison.Ordinal));
+            stored = responseBody;
             if (failed is { Count: > 0 } && status == HttpStatusCode.OK)
             {
                 responseBody = MergeFailures(responseBody, failed, codes!);
@@ -165,13 +188,17 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
             if (Roll() < options.DropAfterForwardRate)
             {
                 Interlocked.Increment(ref Counters._droppedAfter);
+                RecordLostAnswer(put, stored);
+                stored = null;
                 await DropAsync(context).ConfigureAwait(false);
                 return;
             }
             await WriteAsync(context, status, responseBody, contentType).ConfigureAwait(false);
+            stored = null;
         }
         catch (Exception)
         {
+            RecordLostAnswer(put, stored);
             try
             {
                 context.Response.Abort();
@@ -179,6 +206,37 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
             catch (ObjectDisposedException)
             {
             }
+        }
+    }
+
+    /// <summary>Notes the records a PutRecord(s) answer that never reached the caller says were stored.</summary>
+    private void RecordLostAnswer(bool put, string? answer)
+    {
+        if (answer is null)
+        {
+            return;
+        }
+        Interlocked.Increment(ref Counters._answersLost);
+        if (!put)
+        {
+            return;
+        }
+        try
+        {
+            var json = JsonNode.Parse(answer)?.AsObject();
+            IEnumerable<JsonNode?> entries = json?["Records"] is JsonArray records ? records : [json];
+            foreach (var entry in entries)
+            {
+                if (entry?["SequenceNumber"]?.GetValue<string>() is { } sequence && entry["ShardId"]?.GetValue<string>() is { } shard)
+                {
+                    _lostAnswers.Enqueue(new LostAnswerRecord(shard, sequence));
+                    Interlocked.Increment(ref Counters._lostAnswerEntries);
+                }
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // not a JSON 1.1 answer (CBOR): counted as a lost answer, records unknown
         }
     }
 
