@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Amazon.DynamoDBv2;
 using Cloud.Consumer.Events;
@@ -77,19 +78,42 @@ public sealed class Function : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var failed = true;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(input.CanSeek ? (int)Math.Clamp(input.Length - input.Position + 1, 1, int.MaxValue - 64) : 64 * 1024);
         try
         {
-            KinesisTimeWindowEvent evt = await JsonSerializer.DeserializeAsync(input, KinesisEventsJsonContext.Default.KinesisTimeWindowEvent, cancellationToken).ConfigureAwait(false)
-                ?? throw new JsonException("The input is the JSON literal null, not a Kinesis time-window event.");
+            // The event is read into one pooled buffer and parsed there: record data are base64-decoded in place and
+            // deaggregated as slices of it, so no object or array is made per Kinesis record.
+            int length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                int read = await input.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+            }
+
+            ParsedWindowEvent evt = WindowEventReader.Parse(buffer, length);
             AggregationOutcome outcome = await _aggregator.ProcessAsync(evt, cancellationToken).ConfigureAwait(false);
             var output = new MemoryStream();
-            await JsonSerializer.SerializeAsync(output, outcome.Response, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse, cancellationToken).ConfigureAwait(false);
+            JsonSerializer.Serialize(output, outcome.Response, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse);
             output.Position = 0;
             failed = outcome.Response.BatchItemFailures is { Count: > 0 };
             return output;
         }
         finally
         {
+            ArrayPool<byte>.Shared.Return(buffer);
             FunctionMetrics.Invoked(started, failed);
             // One set of EMF lines per invocation: Lambda may freeze the process right after the handler returns.
             _metrics?.Flush();

@@ -148,6 +148,72 @@ public sealed class RecordDecoder
         }
     }
 
+    /// <summary>
+    /// Decodes one Kinesis record like <see cref="Decode(ReadOnlyMemory{byte}, string, string?, string?, List{UserRecord}, DecompressionBudget?)"/>,
+    /// with the same checks, bounds and errors, but appends only each user record's data and sub-sequence number:
+    /// the data are slices of <paramref name="data"/> (or of the decompressed frame), and no partition key or other
+    /// string is made. For handlers that read fields from the data and need nothing else (the Aggregator).
+    /// </summary>
+    /// <returns>The number of user records appended (all or nothing).</returns>
+    /// <exception cref="RecordFormatException">The record is damaged or over a bound.</exception>
+    public int DecodeData(ReadOnlyMemory<byte> data, string? sequenceNumber, List<UserRecordData> destination, DecompressionBudget? batch = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        int before = destination.Count;
+        var reserved = new Reservation(this, batch);
+        try
+        {
+            var payload = data;
+            var kind = RecordFormat.Detect(payload.Span);
+            if (kind == RecordKind.Compressed)
+            {
+                payload = DecodeFrame(payload.Span, ref reserved);
+                kind = KplDeaggregator.IsAggregated(payload.Span) ? RecordKind.KplAggregated : RecordKind.Raw;
+            }
+            if (kind != RecordKind.KplAggregated)
+            {
+                destination.Add(new UserRecordData(payload, null));
+                return 1;
+            }
+            var reader = KplAggregateReader.CreateVerified(payload.Span);
+            try
+            {
+                if (reader.RecordCount == 0)
+                {
+                    throw new AggregateFormatException(KplFormat.MagicLength, "the aggregate holds no records (MD5 valid, records field absent)");
+                }
+                destination.EnsureCapacity(before + reader.RecordCount);
+                while (reader.TryRead(out var sub))
+                {
+                    destination.Add(new UserRecordData(payload.Slice(sub.DataOffset, sub.Data.Length), sub.Index));
+                }
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+            if (_decompressSubRecords)
+            {
+                for (int i = before; i < destination.Count; i++)
+                {
+                    var r = destination[i];
+                    if (CompressedFrame.HasMagic(r.Data.Span))
+                    {
+                        destination[i] = new UserRecordData(DecodeSubRecordFrame(r.Data.Span, r.SubSequenceNumber ?? 0, ref reserved), r.SubSequenceNumber);
+                    }
+                }
+            }
+            return destination.Count - before;
+        }
+        catch (RecordFormatException ex)
+        {
+            destination.RemoveRange(before, destination.Count - before);
+            batch?.Release(reserved.Bytes);
+            ex.SequenceNumber ??= sequenceNumber;
+            throw;
+        }
+    }
+
     private byte[] DecodeFrame(ReadOnlySpan<byte> frame, ref Reservation reserved)
     {
         var info = CompressedFrame.ReadInfo(frame);
@@ -166,21 +232,25 @@ public sealed class RecordDecoder
             var r = records[i];
             if (CompressedFrame.HasMagic(r.Data.Span))
             {
-                byte[] data;
-                try
-                {
-                    data = DecodeFrame(r.Data.Span, ref reserved);
-                }
-                catch (DecompressionLimitException ex)
-                {
-                    throw new DecompressionLimitException(ex.Offset, $"sub-record {r.SubSequenceNumber}: {ex.Problem}", ex.Scope, ex.Limit, ex.Codec);
-                }
-                catch (CompressedFrameException ex) when (ex is not UnknownCodecException)
-                {
-                    throw new CompressedFrameException(ex.Offset, $"sub-record {r.SubSequenceNumber}: {ex.Problem}", ex.Codec, ex);
-                }
+                byte[] data = DecodeSubRecordFrame(r.Data.Span, r.SubSequenceNumber, ref reserved);
                 records[i] = new UserRecord(r.PartitionKey, r.ExplicitHashKey, data, r.SequenceNumber, r.SubSequenceNumber, r.IsAggregated);
             }
+        }
+    }
+
+    private byte[] DecodeSubRecordFrame(ReadOnlySpan<byte> frame, long subSequenceNumber, ref Reservation reserved)
+    {
+        try
+        {
+            return DecodeFrame(frame, ref reserved);
+        }
+        catch (DecompressionLimitException ex)
+        {
+            throw new DecompressionLimitException(ex.Offset, $"sub-record {subSequenceNumber}: {ex.Problem}", ex.Scope, ex.Limit, ex.Codec);
+        }
+        catch (CompressedFrameException ex) when (ex is not UnknownCodecException)
+        {
+            throw new CompressedFrameException(ex.Offset, $"sub-record {subSequenceNumber}: {ex.Problem}", ex.Codec, ex);
         }
     }
 

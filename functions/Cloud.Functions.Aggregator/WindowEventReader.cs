@@ -1,0 +1,350 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+using System.Text.Json;
+using Cloud.Consumer.Events;
+
+namespace Cloud.Functions.Aggregator;
+
+/// <summary>
+/// Reads a Kinesis time-window event straight from its UTF-8 bytes with <see cref="Utf8JsonReader"/>, without building
+/// <see cref="KinesisEventRecord"/> objects: each record's base64 <c>data</c> is decoded in place (the bytes of the JSON
+/// string become the record's bytes), so the records are slices of the one input buffer. It accepts and rejects what
+/// the source-generated <see cref="KinesisEventsJsonContext"/> does (same property names, same token types, the same
+/// converters for timestamps and state) and throws <see cref="JsonException"/> where deserializing would.
+/// </summary>
+internal static class WindowEventReader
+{
+    private static readonly JsonSerializerOptions Options = KinesisEventsJsonContext.Default.Options;
+    private static readonly EpochSecondsConverter Epoch = new();
+    private static readonly IsoUtcTimestampConverter Iso = new();
+    private static readonly WindowStateConverter StateConverter = new();
+
+    /// <summary>Parses <paramref name="buffer"/> (the whole event, which this call overwrites with decoded record data).</summary>
+    /// <exception cref="JsonException">The bytes are not a Kinesis time-window event.</exception>
+    public static ParsedWindowEvent Parse(byte[] buffer, int length)
+    {
+        var reader = new Utf8JsonReader(buffer.AsSpan(0, length), new JsonReaderOptions { MaxDepth = Options.MaxDepth == 0 ? 64 : Options.MaxDepth });
+        var result = new ParsedWindowEvent(buffer);
+        try
+        {
+            Read(ref reader);
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                throw new JsonException("The input is the JSON literal null, not a Kinesis time-window event.");
+            }
+
+            Expect(ref reader, JsonTokenType.StartObject, "$");
+            while (Next(ref reader) != JsonTokenType.EndObject)
+            {
+                if (reader.ValueTextEquals("Records"u8))
+                {
+                    Read(ref reader);
+                    if (reader.TokenType == JsonTokenType.Null)
+                    {
+                        throw new JsonException("'Records' is null. Path: $.Records");
+                    }
+
+                    Expect(ref reader, JsonTokenType.StartArray, "$.Records");
+                    result.Records.Clear();
+                    while (Next(ref reader) != JsonTokenType.EndArray)
+                    {
+                        result.Records.Add(ReadRecord(ref reader, buffer, result.Records.Count));
+                    }
+                }
+                else if (reader.ValueTextEquals("window"u8))
+                {
+                    result.Window = ReadWindow(ref reader);
+                }
+                else if (reader.ValueTextEquals("state"u8))
+                {
+                    Read(ref reader);
+                    result.State = reader.TokenType == JsonTokenType.Null ? null : StateConverter.Read(ref reader, typeof(IReadOnlyDictionary<string, string>), Options);
+                }
+                else if (reader.ValueTextEquals("shardId"u8))
+                {
+                    result.ShardId = ReadString(ref reader, "$.shardId");
+                }
+                else if (reader.ValueTextEquals("eventSourceARN"u8))
+                {
+                    ReadString(ref reader, "$.eventSourceARN");
+                }
+                else if (reader.ValueTextEquals("isFinalInvokeForWindow"u8))
+                {
+                    result.IsFinalInvokeForWindow = ReadBool(ref reader, "$.isFinalInvokeForWindow");
+                }
+                else if (reader.ValueTextEquals("isWindowTerminatedEarly"u8))
+                {
+                    ReadBool(ref reader, "$.isWindowTerminatedEarly");
+                }
+                else
+                {
+                    Read(ref reader);
+                    reader.Skip();
+                }
+            }
+
+            if (reader.Read())
+            {
+                throw new JsonException("The input has content after the event object.");
+            }
+        }
+        catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentOutOfRangeException or InvalidOperationException)
+        {
+            // What a converter throws besides JsonException (a number out of range): the event is not valid.
+            throw new JsonException($"The event has an invalid value ({ex.GetType().Name}) at byte {reader.BytesConsumed}.", ex);
+        }
+
+        return result;
+    }
+
+    private static WindowRecord ReadRecord(ref Utf8JsonReader reader, byte[] buffer, int index)
+    {
+        Expect(ref reader, JsonTokenType.StartObject, "$.Records[]");
+        var record = new WindowRecord { SequenceNumber = "", DataLength = 0, PartitionKey = "" };
+        while (Next(ref reader) != JsonTokenType.EndObject)
+        {
+            if (reader.ValueTextEquals("kinesis"u8))
+            {
+                Read(ref reader);
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    throw new JsonException($"Record {index} has a null 'kinesis' object. Path: $.Records[{index}].kinesis");
+                }
+
+                Expect(ref reader, JsonTokenType.StartObject, "$.Records[].kinesis");
+                record.DataLength = 0;
+                record.DataOffset = 0;
+                record.Base64Chars = -1;
+                record.SequenceNumber = "";
+                record.PartitionKey = "";
+                while (Next(ref reader) != JsonTokenType.EndObject)
+                {
+                    if (reader.ValueTextEquals("data"u8))
+                    {
+                        Read(ref reader);
+                        ReadData(ref reader, buffer, ref record);
+                    }
+                    else if (reader.ValueTextEquals("sequenceNumber"u8))
+                    {
+                        record.SequenceNumber = ReadString(ref reader, "$.Records[].kinesis.sequenceNumber")!;
+                    }
+                    else if (reader.ValueTextEquals("partitionKey"u8))
+                    {
+                        record.PartitionKey = ReadString(ref reader, "$.Records[].kinesis.partitionKey")!;
+                    }
+                    else if (reader.ValueTextEquals("kinesisSchemaVersion"u8))
+                    {
+                        SkipString(ref reader, "$.Records[].kinesis.kinesisSchemaVersion");
+                    }
+                    else if (reader.ValueTextEquals("approximateArrivalTimestamp"u8))
+                    {
+                        Read(ref reader);
+                        record.ApproximateArrivalTimestamp = Epoch.Read(ref reader, typeof(DateTimeOffset), Options);
+                    }
+                    else
+                    {
+                        Read(ref reader);
+                        reader.Skip();
+                    }
+                }
+            }
+            else if (reader.ValueTextEquals("eventID"u8))
+            {
+                record.EventId = ReadString(ref reader, "$.Records[].eventID");
+            }
+            else if (reader.ValueTextEquals("eventSource"u8) || reader.ValueTextEquals("eventVersion"u8) || reader.ValueTextEquals("eventName"u8)
+                || reader.ValueTextEquals("invokeIdentityArn"u8) || reader.ValueTextEquals("awsRegion"u8) || reader.ValueTextEquals("eventSourceARN"u8))
+            {
+                SkipString(ref reader, "$.Records[]");
+            }
+            else
+            {
+                Read(ref reader);
+                reader.Skip();
+            }
+        }
+
+        return record;
+    }
+
+    /// <summary>Decodes the base64 string the reader is on into the bytes it occupies; marks the record when it is not base64.</summary>
+    private static void ReadData(ref Utf8JsonReader reader, byte[] buffer, ref WindowRecord record)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            (record.DataOffset, record.DataLength, record.Base64Chars) = (0, 0, -1);
+            return;
+        }
+
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException($"'data' must be a string but is {reader.TokenType}. Path: $.Records[].kinesis.data");
+        }
+
+        // The value's bytes lie in the buffer at TokenStartIndex + 1 (after the quote); the reader has moved past them.
+        int start = checked((int)reader.TokenStartIndex + 1);
+        int encodedLength = reader.ValueSpan.Length;
+        Span<byte> value = buffer.AsSpan(start, encodedLength);
+        if (reader.ValueIsEscaped)
+        {
+            // Rare (a producer escaping '/' as "\/"): unescape through a copy, then decode the unescaped bytes in place.
+            byte[] copy = ArrayPool<byte>.Shared.Rent(encodedLength);
+            try
+            {
+                int unescaped = reader.CopyString(copy);
+                copy.AsSpan(0, unescaped).CopyTo(value);
+                value = value[..unescaped];
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        }
+
+        record.DataOffset = start;
+        if (Base64.DecodeFromUtf8InPlace(value, out int written) == OperationStatus.Done)
+        {
+            (record.DataLength, record.Base64Chars) = (written, -1);
+            return;
+        }
+
+        // Convert.TryFromBase64String (what the record reader used) also skips whitespace: decide with it, so the two
+        // paths accept exactly the same strings. DecodeFromUtf8InPlace leaves the bytes as they were when it fails.
+        string text = Encoding.UTF8.GetString(value);
+        byte[] decoded = ArrayPool<byte>.Shared.Rent((text.Length / 4 * 3) + 3);
+        try
+        {
+            if (Convert.TryFromBase64String(text, decoded, out int length))
+            {
+                decoded.AsSpan(0, length).CopyTo(value);
+                (record.DataLength, record.Base64Chars) = (length, -1);
+            }
+            else
+            {
+                (record.DataLength, record.Base64Chars) = (0, text.Length);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(decoded);
+        }
+    }
+
+    private static TimeWindow? ReadWindow(ref Utf8JsonReader reader)
+    {
+        Read(ref reader);
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            return null;
+        }
+
+        Expect(ref reader, JsonTokenType.StartObject, "$.window");
+        DateTimeOffset start = default, end = default;
+        while (Next(ref reader) != JsonTokenType.EndObject)
+        {
+            if (reader.ValueTextEquals("start"u8))
+            {
+                Read(ref reader);
+                start = Iso.Read(ref reader, typeof(DateTimeOffset), Options);
+            }
+            else if (reader.ValueTextEquals("end"u8))
+            {
+                Read(ref reader);
+                end = Iso.Read(ref reader, typeof(DateTimeOffset), Options);
+            }
+            else
+            {
+                Read(ref reader);
+                reader.Skip();
+            }
+        }
+
+        return new TimeWindow { Start = start, End = end };
+    }
+
+    private static string? ReadString(ref Utf8JsonReader reader, string path)
+    {
+        Read(ref reader);
+        return reader.TokenType switch
+        {
+            JsonTokenType.String => reader.GetString(),
+            JsonTokenType.Null => null,
+            _ => throw new JsonException($"Expected a string but found {reader.TokenType}. Path: {path}"),
+        };
+    }
+
+    private static void SkipString(ref Utf8JsonReader reader, string path)
+    {
+        Read(ref reader);
+        if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+        {
+            throw new JsonException($"Expected a string but found {reader.TokenType}. Path: {path}");
+        }
+    }
+
+    private static bool ReadBool(ref Utf8JsonReader reader, string path)
+    {
+        Read(ref reader);
+        return reader.TokenType switch
+        {
+            JsonTokenType.True => true,
+            JsonTokenType.False => false,
+            _ => throw new JsonException($"Expected true or false but found {reader.TokenType}. Path: {path}"),
+        };
+    }
+
+    /// <summary>Moves to the next property name (or the end of the object/array).</summary>
+    private static JsonTokenType Next(ref Utf8JsonReader reader)
+    {
+        Read(ref reader);
+        return reader.TokenType;
+    }
+
+    private static void Read(ref Utf8JsonReader reader)
+    {
+        if (!reader.Read())
+        {
+            throw new JsonException("The event JSON ends early.");
+        }
+    }
+
+    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string path)
+    {
+        if (reader.TokenType != type)
+        {
+            throw new JsonException($"Expected {type} but found {reader.TokenType}. Path: {path}");
+        }
+    }
+}
+
+/// <summary>A Kinesis time-window event as <see cref="WindowEventReader"/> reads it: records are slices of one buffer.</summary>
+internal sealed class ParsedWindowEvent(byte[] buffer)
+{
+    /// <summary>The event's bytes, record data decoded in place.</summary>
+    public byte[] Buffer { get; } = buffer;
+
+    public List<WindowRecord> Records { get; } = [];
+
+    public TimeWindow? Window { get; set; }
+
+    public IReadOnlyDictionary<string, string>? State { get; set; }
+
+    public string? ShardId { get; set; }
+
+    public bool IsFinalInvokeForWindow { get; set; }
+}
+
+/// <summary>One record of a <see cref="ParsedWindowEvent"/>.</summary>
+internal struct WindowRecord
+{
+    public string SequenceNumber;
+    public string PartitionKey;
+    public string? EventId;
+    public DateTimeOffset ApproximateArrivalTimestamp;
+    public int DataOffset;
+    public int DataLength;
+
+    /// <summary>-1 when <c>data</c> decoded; else its length in characters (it is not base64).</summary>
+    public int Base64Chars;
+}
