@@ -17,6 +17,7 @@ public sealed class Function : IDisposable
     private readonly WindowAggregator _aggregator;
     private readonly IAmazonDynamoDB? _ownedClient;
     private readonly EmfMetricsWriter? _metrics;
+    private ParsedWindowEvent? _spareEvent;
 
     /// <summary>Used by the Lambda runtime: configuration from environment variables, a DynamoDB client from the SDK's default chain.</summary>
     public Function()
@@ -103,8 +104,11 @@ public sealed class Function : IDisposable
                 length += read;
             }
 
-            ParsedWindowEvent evt = WindowEventReader.Parse(buffer, length);
+            // One invoke at a time in Lambda: the parsed event's record list is reused (a concurrent caller makes its own).
+            ParsedWindowEvent evt = WindowEventReader.Parse(buffer, length, Interlocked.Exchange(ref _spareEvent, null));
             AggregationOutcome outcome = await _aggregator.ProcessAsync(evt, cancellationToken).ConfigureAwait(false);
+            evt.Reset([]);
+            _spareEvent = evt;
             var output = new MemoryStream();
             JsonSerializer.Serialize(output, outcome.Response, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse);
             output.Position = 0;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Text;
 using Cloud.Consumer;
 using Cloud.Consumer.Events;
 
@@ -16,6 +17,12 @@ internal abstract class InvokeRecords : IDisposable
 
     /// <summary>Sequence number of record <paramref name="index"/>.</summary>
     public abstract string SequenceNumber(int index);
+
+    /// <summary>Compares record <paramref name="index"/>'s sequence number with <paramref name="other"/> (as <see cref="SequenceNumberComparer"/>).</summary>
+    public virtual int CompareSequenceNumber(int index, string other) => SequenceNumberComparer.Instance.Compare(SequenceNumber(index), other);
+
+    /// <summary>Compares the sequence numbers of records <paramref name="index"/> and <paramref name="other"/>.</summary>
+    public virtual int CompareSequenceNumbers(int index, int other) => SequenceNumberComparer.Instance.Compare(SequenceNumber(index), SequenceNumber(other));
 
     /// <summary>The record's decoded bytes; false when its <c>data</c> is not base64 (<paramref name="base64Chars"/> long).</summary>
     public abstract bool TryGetData(int index, out ReadOnlyMemory<byte> data, out int base64Chars);
@@ -103,7 +110,47 @@ internal sealed class BufferInvokeRecords(ParsedWindowEvent evt) : InvokeRecords
         }
     }
 
-    public override string SequenceNumber(int index) => evt.Records[index].SequenceNumber;
+    public override string SequenceNumber(int index) => evt.SequenceNumber(index);
+
+    // Sequence numbers are compared as their digits in the buffer: no string per record.
+    public override int CompareSequenceNumber(int index, string other)
+    {
+        if (evt.Records[index].EscapedSequenceNumber is not null || !Ascii.IsValid(other))
+        {
+            return base.CompareSequenceNumber(index, other);
+        }
+
+        ReadOnlySpan<byte> a = evt.SequenceNumberUtf8(index).TrimStart((byte)'0');
+        ReadOnlySpan<char> b = other.AsSpan().TrimStart('0');
+        int byLength = a.Length.CompareTo(b.Length);
+        if (byLength != 0)
+        {
+            return byLength;
+        }
+
+        for (int i = 0; i < a.Length; i++)
+        {
+            if (a[i] != b[i])
+            {
+                return a[i].CompareTo((byte)b[i]);
+            }
+        }
+
+        return 0;
+    }
+
+    public override int CompareSequenceNumbers(int index, int other)
+    {
+        if (evt.Records[index].EscapedSequenceNumber is not null || evt.Records[other].EscapedSequenceNumber is not null)
+        {
+            return base.CompareSequenceNumbers(index, other);
+        }
+
+        ReadOnlySpan<byte> a = evt.SequenceNumberUtf8(index).TrimStart((byte)'0');
+        ReadOnlySpan<byte> b = evt.SequenceNumberUtf8(other).TrimStart((byte)'0');
+        int byLength = a.Length.CompareTo(b.Length);
+        return byLength != 0 ? byLength : a.SequenceCompareTo(b);
+    }
 
     public override bool TryGetData(int index, out ReadOnlyMemory<byte> data, out int base64Chars)
     {

@@ -93,20 +93,26 @@ public sealed class WindowAggregator
 
         // One decompression budget per invoke: a batch of bombs cannot exhaust the function's memory.
         var decompression = RecordDecoder.Default.CreateBatchBudget();
+        // Decompressed frames go to pooled arrays, given back once their record is applied.
+        using var frames = new RecordDecodeBuffers();
+        // Sequence numbers become strings only where they are kept or reported; duplicates are found by comparing
+        // them in place, against the incoming state's last one until a record of this invoke is applied.
+        string? incomingLast = state.LastSequenceNumber;
+        int lastApplied = -1;
         for (int i = 0; i < records.Count && failure is null; i++)
         {
-            string seq = records.SequenceNumber(i);
-            if (state.LastSequenceNumber is not null && SequenceNumberComparer.Instance.Compare(seq, state.LastSequenceNumber) <= 0)
+            if (lastApplied >= 0 ? records.CompareSequenceNumbers(i, lastApplied) <= 0 : incomingLast is not null && records.CompareSequenceNumber(i, incomingLast) <= 0)
             {
                 duplicates++;
                 continue;
             }
 
             users.Clear();
+            frames.ReturnAll();
             keys.Length = 0;
             parsed.Clear();
             parsedValues.Clear();
-            failure = Decode(records, i, seq, users, decompression);
+            failure = Decode(records, i, users, decompression, frames);
             if (failure is not null)
             {
                 break;
@@ -117,7 +123,7 @@ public sealed class WindowAggregator
                 ReadOnlyMemory<byte> json = user.Data;
                 if (_schemas is not null)
                 {
-                    (json, failure) = await _schemas.DecodeAsync(user.Data, seq, user.SubSequenceNumber, cancellationToken).ConfigureAwait(false);
+                    (json, failure) = await _schemas.DecodeAsync(user.Data, records.SequenceNumber(i), user.SubSequenceNumber, cancellationToken).ConfigureAwait(false);
                     if (failure is not null)
                     {
                         break;
@@ -127,6 +133,7 @@ public sealed class WindowAggregator
                 string? error = _fieldReader.TryRead(json.Span, values, state, keys, out int keyStart, out int keyLength, out string? category);
                 if (error is not null)
                 {
+                    string seq = records.SequenceNumber(i);
                     failure = new RecordFailure
                     {
                         SequenceNumber = seq,
@@ -149,7 +156,7 @@ public sealed class WindowAggregator
             // Validated: apply the whole record. Only a sink error (which fails the invoke) can interrupt this.
             for (int u = 0; u < parsed.Count; u++)
             {
-                state.SegmentStart ??= $"{seq}/{parsed[u].Sub ?? 0}";
+                state.SegmentStart ??= $"{records.SequenceNumber(i)}/{parsed[u].Sub ?? 0}";
                 state.Apply(keys.Written.Slice(parsed[u].KeyStart, parsed[u].KeyLength), CollectionsMarshal.AsSpan(parsedValues).Slice(u * fieldCount, fieldCount), parsed[u].Category);
                 applied++;
                 if (state.EstimatedBytes > _config.StateBudgetBytes)
@@ -160,7 +167,12 @@ public sealed class WindowAggregator
                 }
             }
 
-            state.LastSequenceNumber = seq;
+            lastApplied = i;
+        }
+
+        if (lastApplied >= 0)
+        {
+            state.LastSequenceNumber = records.SequenceNumber(lastApplied);
         }
 
         if (failure is not null)
@@ -195,31 +207,44 @@ public sealed class WindowAggregator
     /// Base64 (already undone by the record source), decompression and deaggregation of record <paramref name="index"/>
     /// into its user records' data; the failure, typed as the consumer's record reader types it, or null.
     /// </summary>
-    private static RecordFailure? Decode(InvokeRecords records, int index, string seq, List<UserRecordData> users, DecompressionBudget decompression)
+    private static RecordFailure? Decode(InvokeRecords records, int index, List<UserRecordData> users, DecompressionBudget decompression, RecordDecodeBuffers frames)
     {
         KinesisRecordDecodeException? error;
         if (!records.TryGetData(index, out ReadOnlyMemory<byte> data, out int base64Chars))
         {
-            error = new KinesisRecordDecodeException(seq, RecordFailureStage.Base64, $"'data' is not valid base64 ({base64Chars} characters)");
+            error = new KinesisRecordDecodeException(records.SequenceNumber(index), RecordFailureStage.Base64, $"'data' is not valid base64 ({base64Chars} characters)");
         }
         else
         {
             try
             {
-                RecordDecoder.Default.DecodeData(data, seq, users, decompression);
+                RecordDecoder.Default.DecodeData(data, null, users, decompression, frames);
                 return null;
             }
-            catch (FormatException ex)
+            catch (Exception ex) when (ex is FormatException or InvalidDataException)
             {
-                error = new KinesisRecordDecodeException(seq, RecordFailureStage.Decode, ex.Message, ex);
-            }
-            catch (InvalidDataException ex)
-            {
-                error = new KinesisRecordDecodeException(seq, RecordFailureStage.Decode, ex.Message, ex);
+                // The decoder names the record in its errors only when given its sequence number, which is a string
+                // made for the failing record alone: decode it once more with it (the failed call released its budget).
+                string seq = records.SequenceNumber(index);
+                error = Redecode(data, seq, decompression) ?? new KinesisRecordDecodeException(seq, RecordFailureStage.Decode, ex.Message, ex);
             }
         }
 
-        return new RecordFailure { SequenceNumber = seq, Stage = error.Stage, Message = error.Message, Exception = error };
+        return new RecordFailure { SequenceNumber = error.SequenceNumber, Stage = error.Stage, Message = error.Message, Exception = error };
+    }
+
+    private static KinesisRecordDecodeException? Redecode(ReadOnlyMemory<byte> data, string seq, DecompressionBudget decompression)
+    {
+        var discard = new List<UserRecordData>();
+        try
+        {
+            RecordDecoder.Default.DecodeData(data, seq, discard, decompression);
+            return null;
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidDataException)
+        {
+            return new KinesisRecordDecodeException(seq, RecordFailureStage.Decode, ex.Message, ex);
+        }
     }
 
     private async Task<int> FlushAsync(WindowState state, TimeWindow window, string shard, CancellationToken ct)

@@ -22,10 +22,11 @@ internal static class WindowEventReader
 
     /// <summary>Parses <paramref name="buffer"/> (the whole event, which this call overwrites with decoded record data).</summary>
     /// <exception cref="JsonException">The bytes are not a Kinesis time-window event.</exception>
-    public static ParsedWindowEvent Parse(byte[] buffer, int length)
+    public static ParsedWindowEvent Parse(byte[] buffer, int length, ParsedWindowEvent? reuse = null)
     {
         var reader = new Utf8JsonReader(buffer.AsSpan(0, length), new JsonReaderOptions { MaxDepth = Options.MaxDepth == 0 ? 64 : Options.MaxDepth });
-        var result = new ParsedWindowEvent(buffer);
+        ParsedWindowEvent result = reuse ?? new ParsedWindowEvent();
+        result.Reset(buffer);
         try
         {
             Read(ref reader);
@@ -101,7 +102,7 @@ internal static class WindowEventReader
     private static WindowRecord ReadRecord(ref Utf8JsonReader reader, byte[] buffer, int index)
     {
         Expect(ref reader, JsonTokenType.StartObject, "$.Records[]");
-        var record = new WindowRecord { SequenceNumber = "", DataLength = 0, PartitionKey = "" };
+        var record = new WindowRecord { Base64Chars = -1 };
         while (Next(ref reader) != JsonTokenType.EndObject)
         {
             if (reader.ValueTextEquals("kinesis"u8))
@@ -116,8 +117,9 @@ internal static class WindowEventReader
                 record.DataLength = 0;
                 record.DataOffset = 0;
                 record.Base64Chars = -1;
-                record.SequenceNumber = "";
-                record.PartitionKey = "";
+                record.SequenceNumberOffset = 0;
+                record.SequenceNumberLength = 0;
+                record.EscapedSequenceNumber = null;
                 while (Next(ref reader) != JsonTokenType.EndObject)
                 {
                     if (reader.ValueTextEquals("data"u8))
@@ -127,11 +129,12 @@ internal static class WindowEventReader
                     }
                     else if (reader.ValueTextEquals("sequenceNumber"u8))
                     {
-                        record.SequenceNumber = ReadString(ref reader, "$.Records[].kinesis.sequenceNumber")!;
+                        ReadSequenceNumber(ref reader, ref record, index);
                     }
                     else if (reader.ValueTextEquals("partitionKey"u8))
                     {
-                        record.PartitionKey = ReadString(ref reader, "$.Records[].kinesis.partitionKey")!;
+                        // Not needed: the aggregation key is a field of the event. Checked as deserializing would.
+                        SkipString(ref reader, "$.Records[].kinesis.partitionKey");
                     }
                     else if (reader.ValueTextEquals("kinesisSchemaVersion"u8))
                     {
@@ -151,7 +154,15 @@ internal static class WindowEventReader
             }
             else if (reader.ValueTextEquals("eventID"u8))
             {
-                record.EventId = ReadString(ref reader, "$.Records[].eventID");
+                // Only the first record's id is used (for its shard, when the event names none).
+                if (index == 0)
+                {
+                    record.EventId = ReadString(ref reader, "$.Records[].eventID");
+                }
+                else
+                {
+                    SkipString(ref reader, "$.Records[].eventID");
+                }
             }
             else if (reader.ValueTextEquals("eventSource"u8) || reader.ValueTextEquals("eventVersion"u8) || reader.ValueTextEquals("eventName"u8)
                 || reader.ValueTextEquals("invokeIdentityArn"u8) || reader.ValueTextEquals("awsRegion"u8) || reader.ValueTextEquals("eventSourceARN"u8))
@@ -166,6 +177,26 @@ internal static class WindowEventReader
         }
 
         return record;
+    }
+
+    /// <summary>Notes where the sequence number's digits are (a string only when the JSON escapes it).</summary>
+    private static void ReadSequenceNumber(ref Utf8JsonReader reader, ref WindowRecord record, int index)
+    {
+        Read(ref reader);
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            throw new JsonException($"Record {index}: 'sequenceNumber' must be a string but is {reader.TokenType}. Path: $.Records[{index}].kinesis.sequenceNumber");
+        }
+
+        if (reader.ValueIsEscaped)
+        {
+            record.EscapedSequenceNumber = reader.GetString();
+            return;
+        }
+
+        record.EscapedSequenceNumber = null;
+        record.SequenceNumberOffset = checked((int)reader.TokenStartIndex + 1);
+        record.SequenceNumberLength = reader.ValueSpan.Length;
     }
 
     /// <summary>Decodes the base64 string the reader is on into the bytes it occupies; marks the record when it is not base64.</summary>
@@ -319,10 +350,10 @@ internal static class WindowEventReader
 }
 
 /// <summary>A Kinesis time-window event as <see cref="WindowEventReader"/> reads it: records are slices of one buffer.</summary>
-internal sealed class ParsedWindowEvent(byte[] buffer)
+internal sealed class ParsedWindowEvent
 {
     /// <summary>The event's bytes, record data decoded in place.</summary>
-    public byte[] Buffer { get; } = buffer;
+    public byte[] Buffer { get; private set; } = [];
 
     public List<WindowRecord> Records { get; } = [];
 
@@ -333,13 +364,41 @@ internal sealed class ParsedWindowEvent(byte[] buffer)
     public string? ShardId { get; set; }
 
     public bool IsFinalInvokeForWindow { get; set; }
+
+    /// <summary>Empties the event for reuse over <paramref name="buffer"/> (the record list keeps its capacity).</summary>
+    public void Reset(byte[] buffer)
+    {
+        Buffer = buffer;
+        Records.Clear();
+        Window = null;
+        State = null;
+        ShardId = null;
+        IsFinalInvokeForWindow = false;
+    }
+
+    /// <summary>The UTF-8 digits of record <paramref name="index"/>'s sequence number (empty when escaped or absent).</summary>
+    public ReadOnlySpan<byte> SequenceNumberUtf8(int index)
+    {
+        WindowRecord r = Records[index];
+        return Buffer.AsSpan(r.SequenceNumberOffset, r.SequenceNumberLength);
+    }
+
+    /// <summary>Record <paramref name="index"/>'s sequence number as a string.</summary>
+    public string SequenceNumber(int index) =>
+        Records[index].EscapedSequenceNumber ?? System.Text.Encoding.UTF8.GetString(SequenceNumberUtf8(index));
 }
 
 /// <summary>One record of a <see cref="ParsedWindowEvent"/>.</summary>
 internal struct WindowRecord
 {
-    public string SequenceNumber;
-    public string PartitionKey;
+    /// <summary>Where the sequence number's bytes are in the buffer (when <see cref="EscapedSequenceNumber"/> is null).</summary>
+    public int SequenceNumberOffset;
+    public int SequenceNumberLength;
+
+    /// <summary>The sequence number when the JSON escaped it (never in practice), else null.</summary>
+    public string? EscapedSequenceNumber;
+
+    /// <summary>The event id; read for the first record only.</summary>
     public string? EventId;
     public DateTimeOffset ApproximateArrivalTimestamp;
     public int DataOffset;

@@ -156,7 +156,15 @@ public sealed class RecordDecoder
     /// </summary>
     /// <returns>The number of user records appended (all or nothing).</returns>
     /// <exception cref="RecordFormatException">The record is damaged or over a bound.</exception>
-    public int DecodeData(ReadOnlyMemory<byte> data, string? sequenceNumber, List<UserRecordData> destination, DecompressionBudget? batch = null)
+    /// <param name="data">The Kinesis record's data.</param>
+    /// <param name="sequenceNumber">Its sequence number (named in errors), if known.</param>
+    /// <param name="destination">Where the user records go.</param>
+    /// <param name="batch">The batch's budget, or null to bound this record alone.</param>
+    /// <param name="buffers">
+    /// Where decompressed frames go (pooled arrays, valid until <see cref="RecordDecodeBuffers.ReturnAll"/>), or null
+    /// for new arrays.
+    /// </param>
+    public int DecodeData(ReadOnlyMemory<byte> data, string? sequenceNumber, List<UserRecordData> destination, DecompressionBudget? batch = null, RecordDecodeBuffers? buffers = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
         int before = destination.Count;
@@ -167,7 +175,7 @@ public sealed class RecordDecoder
             var kind = RecordFormat.Detect(payload.Span);
             if (kind == RecordKind.Compressed)
             {
-                payload = DecodeFrame(payload.Span, ref reserved);
+                payload = DecodeFrame(payload.Span, ref reserved, buffers);
                 kind = KplDeaggregator.IsAggregated(payload.Span) ? RecordKind.KplAggregated : RecordKind.Raw;
             }
             if (kind != RecordKind.KplAggregated)
@@ -199,7 +207,7 @@ public sealed class RecordDecoder
                     var r = destination[i];
                     if (CompressedFrame.HasMagic(r.Data.Span))
                     {
-                        destination[i] = new UserRecordData(DecodeSubRecordFrame(r.Data.Span, r.SubSequenceNumber ?? 0, ref reserved), r.SubSequenceNumber);
+                        destination[i] = new UserRecordData(DecodeSubRecordFrame(r.Data.Span, r.SubSequenceNumber ?? 0, ref reserved, buffers), r.SubSequenceNumber);
                     }
                 }
             }
@@ -216,13 +224,31 @@ public sealed class RecordDecoder
 
     private byte[] DecodeFrame(ReadOnlySpan<byte> frame, ref Reservation reserved)
     {
+        var info = ReadFrameInfo(frame, ref reserved);
+        return CompressedFrame.Decode(frame, info);
+    }
+
+    private CompressedFrameInfo ReadFrameInfo(ReadOnlySpan<byte> frame, ref Reservation reserved)
+    {
         var info = CompressedFrame.ReadInfo(frame);
         if (info.UncompressedLength > _maxDecompressed)
         {
             throw new CompressedFrameException(6, $"declares {info.UncompressedLength} uncompressed bytes, over the limit of {_maxDecompressed}", info.Codec);
         }
         reserved.Add(info);
-        return CompressedFrame.Decode(frame, info);
+        return info;
+    }
+
+    private ReadOnlyMemory<byte> DecodeFrame(ReadOnlySpan<byte> frame, ref Reservation reserved, RecordDecodeBuffers? buffers)
+    {
+        if (buffers is null)
+        {
+            return DecodeFrame(frame, ref reserved);
+        }
+        var info = ReadFrameInfo(frame, ref reserved);
+        var output = buffers.Rent(info.UncompressedLength);
+        CompressedFrame.Decode(frame, info, output.AsSpan(0, info.UncompressedLength));
+        return output.AsMemory(0, info.UncompressedLength);
     }
 
     private void DecompressSubRecords(List<UserRecord> records, int start, ref Reservation reserved)
@@ -232,17 +258,17 @@ public sealed class RecordDecoder
             var r = records[i];
             if (CompressedFrame.HasMagic(r.Data.Span))
             {
-                byte[] data = DecodeSubRecordFrame(r.Data.Span, r.SubSequenceNumber, ref reserved);
+                ReadOnlyMemory<byte> data = DecodeSubRecordFrame(r.Data.Span, r.SubSequenceNumber, ref reserved, null);
                 records[i] = new UserRecord(r.PartitionKey, r.ExplicitHashKey, data, r.SequenceNumber, r.SubSequenceNumber, r.IsAggregated);
             }
         }
     }
 
-    private byte[] DecodeSubRecordFrame(ReadOnlySpan<byte> frame, long subSequenceNumber, ref Reservation reserved)
+    private ReadOnlyMemory<byte> DecodeSubRecordFrame(ReadOnlySpan<byte> frame, long subSequenceNumber, ref Reservation reserved, RecordDecodeBuffers? buffers)
     {
         try
         {
-            return DecodeFrame(frame, ref reserved);
+            return DecodeFrame(frame, ref reserved, buffers);
         }
         catch (DecompressionLimitException ex)
         {
@@ -277,4 +303,33 @@ public sealed class RecordDecoder
             Bytes += declared;
         }
     }
+}
+
+/// <summary>
+/// Pooled arrays for <see cref="RecordDecoder.DecodeData"/>'s decompressed frames, so decoding a batch of compressed
+/// records allocates no array per record. The data handed out stay valid until <see cref="ReturnAll"/>. Not thread-safe.
+/// </summary>
+public sealed class RecordDecodeBuffers : IDisposable
+{
+    private readonly List<byte[]> _rented = [];
+
+    internal byte[] Rent(int length)
+    {
+        var array = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        _rented.Add(array);
+        return array;
+    }
+
+    /// <summary>Returns every array handed out so far to the pool; data decoded into them must no longer be used.</summary>
+    public void ReturnAll()
+    {
+        foreach (var array in _rented)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(array);
+        }
+        _rented.Clear();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => ReturnAll();
 }
