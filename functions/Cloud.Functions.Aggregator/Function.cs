@@ -17,6 +17,7 @@ public sealed class Function : IDisposable
     private readonly WindowAggregator _aggregator;
     private readonly IAmazonDynamoDB? _ownedClient;
     private readonly EmfMetricsWriter? _metrics;
+    private static readonly JsonSerializerOptions ResponseOptions = KinesisEventsJsonContext.Default.Options;
     private ParsedWindowEvent? _spareEvent;
 
     /// <summary>Used by the Lambda runtime: configuration from environment variables, a DynamoDB client from the SDK's default chain.</summary>
@@ -106,11 +107,27 @@ public sealed class Function : IDisposable
 
             // One invoke at a time in Lambda: the parsed event's record list is reused (a concurrent caller makes its own).
             ParsedWindowEvent evt = WindowEventReader.Parse(buffer, length, Interlocked.Exchange(ref _spareEvent, null));
-            AggregationOutcome outcome = await _aggregator.ProcessAsync(evt, cancellationToken).ConfigureAwait(false);
+            (AggregationOutcome outcome, WindowState? state) = await _aggregator.ProcessAsync(evt, cancellationToken).ConfigureAwait(false);
             evt.Reset([]);
             _spareEvent = evt;
-            var output = new MemoryStream();
-            JsonSerializer.Serialize(output, outcome.Response, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse);
+            var output = new MemoryStream(state is null ? 256 : state.EstimatedBytes + 64);
+            if (state is null)
+            {
+                JsonSerializer.Serialize(output, outcome.Response, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse);
+            }
+            else
+            {
+                // The state goes straight from the aggregates into the response: what the serializer would write for
+                // the same map (same writer options), without a string per entry.
+                using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = ResponseOptions.Encoder, Indented = ResponseOptions.WriteIndented });
+                writer.WriteStartObject();
+                writer.WritePropertyName("state"u8);
+                state.WriteStateMap(writer);
+                writer.WriteStartArray("batchItemFailures"u8);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
             output.Position = 0;
             failed = outcome.Response.BatchItemFailures is { Count: > 0 };
             return output;

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Cloud.Functions.Aggregator;
 
 /// <summary>Statistics of one numeric field for one key.</summary>
@@ -183,40 +180,45 @@ public sealed class KeyAggregate
         return digits;
     }
 
-    /// <summary>Appends the compact state encoding: <c>count|sum,min,max,n|…|cat:count:error,…</c>.</summary>
-    internal void Encode(StringBuilder sb, bool withTop)
+    /// <summary>Appends the compact state encoding, <c>count|sum,min,max,n|…|cat:count:error,…</c>, to <paramref name="text"/> (numbers formatted in place).</summary>
+    internal void Encode(CharBuffer text, bool withTop)
     {
-        sb.Append(Count.ToString(CultureInfo.InvariantCulture));
+        text.Append(Count);
         foreach (FieldStats f in Fields)
         {
-            sb.Append('|');
+            text.Append('|');
             if (f.Count > 0)
             {
-                sb.Append(f.Sum.ToString(CultureInfo.InvariantCulture)).Append(',')
-                  .Append(f.Min.ToString(CultureInfo.InvariantCulture)).Append(',')
-                  .Append(f.Max.ToString(CultureInfo.InvariantCulture)).Append(',')
-                  .Append(f.Count.ToString(CultureInfo.InvariantCulture));
+                text.Append(f.Sum);
+                text.Append(',');
+                text.Append(f.Min);
+                text.Append(',');
+                text.Append(f.Max);
+                text.Append(',');
+                text.Append(f.Count);
             }
         }
 
         if (withTop)
         {
-            sb.Append('|');
+            text.Append('|');
             if (TopIsApproximate)
             {
-                sb.Append('~');
+                text.Append('~');
             }
 
             for (int i = 0; i < _top.Count; i++)
             {
                 if (i > 0)
                 {
-                    sb.Append(',');
+                    text.Append(',');
                 }
 
-                StateText.AppendEscaped(sb, _top[i].Category);
-                sb.Append(':').Append(_top[i].Count.ToString(CultureInfo.InvariantCulture))
-                  .Append(':').Append(_top[i].Error.ToString(CultureInfo.InvariantCulture));
+                text.AppendEscaped(_top[i].Category);
+                text.Append(':');
+                text.Append(_top[i].Count);
+                text.Append(':');
+                text.Append(_top[i].Error);
             }
         }
     }

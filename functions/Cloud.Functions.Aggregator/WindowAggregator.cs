@@ -51,18 +51,22 @@ public sealed class WindowAggregator
     {
         ArgumentNullException.ThrowIfNull(evt);
         using var records = new ObjectInvokeRecords(evt.Records);
-        return await ProcessAsync(records, evt.Window, evt.State, evt.ShardId, evt.IsFinalInvokeForWindow, cancellationToken).ConfigureAwait(false);
+        return (await ProcessAsync(records, evt.Window, evt.State, evt.ShardId, evt.IsFinalInvokeForWindow, false, cancellationToken).ConfigureAwait(false)).Outcome;
     }
 
-    /// <summary>Processes one invoke read by <see cref="WindowEventReader"/> (records decoded in its buffer).</summary>
-    internal async Task<AggregationOutcome> ProcessAsync(ParsedWindowEvent evt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Processes one invoke read by <see cref="WindowEventReader"/> (records decoded in its buffer). When the invoke
+    /// returns a window state, the response's <c>state</c> is left empty and the state is returned for the caller to
+    /// write (<see cref="WindowState.WriteStateMap"/>) instead of being turned into a map of strings.
+    /// </summary>
+    internal async Task<(AggregationOutcome Outcome, WindowState? State)> ProcessAsync(ParsedWindowEvent evt, CancellationToken cancellationToken)
     {
         using var records = new BufferInvokeRecords(evt);
-        return await ProcessAsync(records, evt.Window, evt.State, evt.ShardId, evt.IsFinalInvokeForWindow, cancellationToken).ConfigureAwait(false);
+        return await ProcessAsync(records, evt.Window, evt.State, evt.ShardId, evt.IsFinalInvokeForWindow, true, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<AggregationOutcome> ProcessAsync(InvokeRecords records, TimeWindow? eventWindow, IReadOnlyDictionary<string, string>? incomingState,
-        string? shardId, bool isFinal, CancellationToken cancellationToken)
+    private async Task<(AggregationOutcome Outcome, WindowState? State)> ProcessAsync(InvokeRecords records, TimeWindow? eventWindow, IReadOnlyDictionary<string, string>? incomingState,
+        string? shardId, bool isFinal, bool writeStateLater, CancellationToken cancellationToken)
     {
         TimeWindow window = eventWindow ?? throw new AggregatorEventException("the event has no 'window': is TumblingWindowInSeconds set on the event source mapping?");
         string shard = shardId ?? records.FirstRecordShardId ?? "unknown-shard";
@@ -181,6 +185,7 @@ public sealed class WindowAggregator
         }
 
         Dictionary<string, string> outState;
+        WindowState? stateToWrite = null;
         if (failure is not null)
         {
             outState = incomingState is null ? [] : new Dictionary<string, string>(incomingState, StringComparer.Ordinal);
@@ -189,6 +194,11 @@ public sealed class WindowAggregator
         {
             segmentsWritten += await FlushAsync(state, window, shard, cancellationToken).ConfigureAwait(false);
             outState = [];
+        }
+        else if (writeStateLater)
+        {
+            outState = [];
+            stateToWrite = state;
         }
         else
         {
@@ -200,7 +210,7 @@ public sealed class WindowAggregator
             State = outState,
             BatchItemFailures = failure is null ? [] : [new BatchItemFailure { ItemIdentifier = records.SequenceNumber(0) }],
         };
-        return new AggregationOutcome(response, applied, duplicates, segmentsWritten, failure);
+        return (new AggregationOutcome(response, applied, duplicates, segmentsWritten, failure), stateToWrite);
     }
 
     /// <summary>

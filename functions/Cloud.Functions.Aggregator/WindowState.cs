@@ -173,15 +173,38 @@ public sealed class WindowState
         {
             [MetaEntry] = EncodeMeta(),
         };
-        var sb = new StringBuilder(128);
+        var text = new CharBuffer();
         foreach ((string key, KeyAggregate agg) in _keys)
         {
-            sb.Clear();
-            agg.Encode(sb, TopKField is not null);
-            map[KeyPrefix + key] = sb.ToString();
+            text.Clear();
+            agg.Encode(text, TopKField is not null);
+            map[KeyPrefix + key] = new string(text.Written);
         }
 
         return map;
+    }
+
+    /// <summary>
+    /// Writes the state map <see cref="ToStateMap"/> returns as a JSON object, entry for entry in the same order, without
+    /// making its strings (what the response serializer would write for it).
+    /// </summary>
+    internal void WriteStateMap(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(MetaEntry, EncodeMeta());
+        var name = new CharBuffer();
+        var text = new CharBuffer();
+        foreach ((string key, KeyAggregate agg) in _keys)
+        {
+            name.Clear();
+            name.Append(KeyPrefix);
+            name.Append(key);
+            text.Clear();
+            agg.Encode(text, TopKField is not null);
+            writer.WriteString(name.Written, text.Written);
+        }
+
+        writer.WriteEndObject();
     }
 
     private string EncodeMeta()
