@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Cloud.Functions.Aggregator;
@@ -95,7 +96,8 @@ public sealed class WindowState
     {
         if (!_keys.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(keyUtf8, out KeyAggregate? agg))
         {
-            agg = AddKey(Encoding.UTF8.GetString(keyUtf8));
+            // A key the JSON encoder leaves as it is (the usual case) needs no encoding to be measured.
+            agg = AddKey(Encoding.UTF8.GetString(keyUtf8), JavaScriptEncoder.Default.FindFirstCharacterToEncodeUtf8(keyUtf8) < 0 ? keyUtf8.Length : -1);
         }
 
         Apply(agg, values, category);
@@ -120,12 +122,14 @@ public sealed class WindowState
         return category;
     }
 
-    private KeyAggregate AddKey(string key)
+    /// <param name="key">The new key.</param>
+    /// <param name="encodedLength">Its length once JSON-encoded when known, else -1.</param>
+    private KeyAggregate AddKey(string key, int encodedLength = -1)
     {
         var agg = new KeyAggregate(SumFields.Count);
         _keys.Add(key, agg);
         // "k:<key>":"<value>",  → escaped key + prefix + 2 quotes + colon + 2 quotes + comma
-        agg.EntryOverhead = JsonEncodedText.Encode(KeyPrefix + key).EncodedUtf8Bytes.Length + 6;
+        agg.EntryOverhead = (encodedLength >= 0 ? KeyPrefix.Length + encodedLength : JsonEncodedText.Encode(KeyPrefix + key).EncodedUtf8Bytes.Length) + 6;
         KeyEntriesBytes += agg.EntryOverhead;
         return agg;
     }

@@ -260,6 +260,15 @@ public class HandlerPathTests
             Assert.Equal(c.GetHashCode(a), c.GetHashCode((ReadOnlySpan<byte>)utf8));
             Assert.Equal(string.Equals(a, b, StringComparison.Ordinal), c.Equals((ReadOnlySpan<byte>)utf8, b));
             Assert.Equal(a, c.Create(utf8));
+            if (a.Length is > 0 and <= 512)
+            {
+                // The state's size estimate is the same whether the key arrives as a string or as UTF-8 bytes.
+                var byString = new WindowState(Config);
+                var byBytes = new WindowState(Config);
+                byString.Apply(a, [1m, null], "/");
+                byBytes.Apply((ReadOnlySpan<byte>)utf8, [1m, null], "/");
+                Assert.Equal(byString.KeyEntriesBytes, byBytes.KeyEntriesBytes);
+            }
         }, iter: 10_000);
     }
 
