@@ -32,6 +32,28 @@ internal sealed class EventFieldReader
         _keyName = Encoding.UTF8.GetBytes(keyField);
         _sumNames = sumFields.Select(Encoding.UTF8.GetBytes).ToArray();
         _topName = topKField is null ? null : Encoding.UTF8.GetBytes(topKField);
+        foreach (byte[] name in _sumNames.Append(_keyName).Append(_topName ?? _keyName))
+        {
+            _nameLengths = name.Length < 64 && _nameLengths != ulong.MaxValue ? _nameLengths | (1UL << name.Length) : ulong.MaxValue;
+        }
+    }
+
+    /// <summary>Bit n set when a configured field name has n UTF-8 bytes (all bits when one has 64 or more).</summary>
+    private readonly ulong _nameLengths;
+
+    /// <summary>
+    /// True when the property the reader is on cannot be a configured field: its unescaped name has a length no
+    /// configured name has. Most properties of an event are skipped on this one test instead of one comparison per name.
+    /// </summary>
+    private bool CannotBeConfigured(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped || reader.HasValueSequence)
+        {
+            return false;
+        }
+
+        int length = reader.ValueSpan.Length;
+        return length >= 64 ? _nameLengths != ulong.MaxValue : (_nameLengths & (1UL << length)) == 0;
     }
 
     public int FieldCount => _sumNames.Length;
@@ -61,6 +83,13 @@ internal sealed class EventFieldReader
                 if (reader.TokenType != JsonTokenType.PropertyName)
                 {
                     return "the event is not valid JSON";
+                }
+
+                if (CannotBeConfigured(ref reader))
+                {
+                    reader.Read();
+                    reader.Skip();
+                    continue;
                 }
 
                 if (reader.ValueTextEquals(_keyName))
