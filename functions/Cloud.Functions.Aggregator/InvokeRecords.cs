@@ -104,7 +104,7 @@ internal sealed class BufferInvokeRecords(ParsedWindowEvent evt) : InvokeRecords
     {
         get
         {
-            string? id = evt.Records.Count > 0 ? evt.Records[0].EventId : null;
+            string? id = evt.Records.Count > 0 ? evt.FirstEventId : null;
             int colon = id?.IndexOf(':', StringComparison.Ordinal) ?? -1;
             return colon > 0 ? id![..colon] : null;
         }
@@ -115,7 +115,7 @@ internal sealed class BufferInvokeRecords(ParsedWindowEvent evt) : InvokeRecords
     // Sequence numbers are compared as their digits in the buffer: no string per record.
     public override int CompareSequenceNumber(int index, string other)
     {
-        if (evt.Records[index].EscapedSequenceNumber is not null || !Ascii.IsValid(other))
+        if (evt.Records[index].EscapedSequenceNumber >= 0 || !Ascii.IsValid(other))
         {
             return base.CompareSequenceNumber(index, other);
         }
@@ -141,7 +141,7 @@ internal sealed class BufferInvokeRecords(ParsedWindowEvent evt) : InvokeRecords
 
     public override int CompareSequenceNumbers(int index, int other)
     {
-        if (evt.Records[index].EscapedSequenceNumber is not null || evt.Records[other].EscapedSequenceNumber is not null)
+        if (evt.Records[index].EscapedSequenceNumber >= 0 || evt.Records[other].EscapedSequenceNumber >= 0)
         {
             return base.CompareSequenceNumbers(index, other);
         }

@@ -48,9 +48,11 @@ internal static class WindowEventReader
 
                     Expect(ref reader, JsonTokenType.StartArray, "$.Records");
                     result.Records.Clear();
+                    result.FirstEventId = null;
+                    result.EscapedSequenceNumbers.Clear();
                     while (Next(ref reader) != JsonTokenType.EndArray)
                     {
-                        result.Records.Add(ReadRecord(ref reader, buffer, result.Records.Count));
+                        result.Records.Add(ReadRecord(ref reader, buffer, result));
                     }
                 }
                 else if (reader.ValueTextEquals("window"u8))
@@ -99,10 +101,11 @@ internal static class WindowEventReader
         return result;
     }
 
-    private static WindowRecord ReadRecord(ref Utf8JsonReader reader, byte[] buffer, int index)
+    private static WindowRecord ReadRecord(ref Utf8JsonReader reader, byte[] buffer, ParsedWindowEvent result)
     {
+        int index = result.Records.Count;
         Expect(ref reader, JsonTokenType.StartObject, "$.Records[]");
-        var record = new WindowRecord { Base64Chars = -1 };
+        var record = new WindowRecord { Base64Chars = -1, EscapedSequenceNumber = -1 };
         while (Next(ref reader) != JsonTokenType.EndObject)
         {
             if (reader.ValueTextEquals("kinesis"u8))
@@ -119,7 +122,7 @@ internal static class WindowEventReader
                 record.Base64Chars = -1;
                 record.SequenceNumberOffset = 0;
                 record.SequenceNumberLength = 0;
-                record.EscapedSequenceNumber = null;
+                record.EscapedSequenceNumber = -1;
                 while (Next(ref reader) != JsonTokenType.EndObject)
                 {
                     if (reader.ValueTextEquals("data"u8))
@@ -129,7 +132,7 @@ internal static class WindowEventReader
                     }
                     else if (reader.ValueTextEquals("sequenceNumber"u8))
                     {
-                        ReadSequenceNumber(ref reader, ref record, index);
+                        ReadSequenceNumber(ref reader, ref record, result);
                     }
                     else if (reader.ValueTextEquals("partitionKey"u8))
                     {
@@ -143,7 +146,8 @@ internal static class WindowEventReader
                     else if (reader.ValueTextEquals("approximateArrivalTimestamp"u8))
                     {
                         Read(ref reader);
-                        record.ApproximateArrivalTimestamp = Epoch.Read(ref reader, typeof(DateTimeOffset), Options);
+                        // Not needed; read to reject what deserializing would reject.
+                        Epoch.Read(ref reader, typeof(DateTimeOffset), Options);
                     }
                     else
                     {
@@ -157,7 +161,7 @@ internal static class WindowEventReader
                 // Only the first record's id is used (for its shard, when the event names none).
                 if (index == 0)
                 {
-                    record.EventId = ReadString(ref reader, "$.Records[].eventID");
+                    result.FirstEventId = ReadString(ref reader, "$.Records[].eventID");
                 }
                 else
                 {
@@ -180,8 +184,9 @@ internal static class WindowEventReader
     }
 
     /// <summary>Notes where the sequence number's digits are (a string only when the JSON escapes it).</summary>
-    private static void ReadSequenceNumber(ref Utf8JsonReader reader, ref WindowRecord record, int index)
+    private static void ReadSequenceNumber(ref Utf8JsonReader reader, ref WindowRecord record, ParsedWindowEvent result)
     {
+        int index = result.Records.Count;
         Read(ref reader);
         if (reader.TokenType != JsonTokenType.String)
         {
@@ -190,11 +195,12 @@ internal static class WindowEventReader
 
         if (reader.ValueIsEscaped)
         {
-            record.EscapedSequenceNumber = reader.GetString();
+            record.EscapedSequenceNumber = result.EscapedSequenceNumbers.Count;
+            result.EscapedSequenceNumbers.Add(reader.GetString()!);
             return;
         }
 
-        record.EscapedSequenceNumber = null;
+        record.EscapedSequenceNumber = -1;
         record.SequenceNumberOffset = checked((int)reader.TokenStartIndex + 1);
         record.SequenceNumberLength = reader.ValueSpan.Length;
     }
@@ -365,6 +371,12 @@ internal sealed class ParsedWindowEvent
 
     public bool IsFinalInvokeForWindow { get; set; }
 
+    /// <summary>The first record's event id (the shard is taken from it when the event names none).</summary>
+    public string? FirstEventId { get; set; }
+
+    /// <summary>Sequence numbers the JSON escaped (never in practice), by <see cref="WindowRecord.EscapedSequenceNumber"/>.</summary>
+    public List<string> EscapedSequenceNumbers { get; } = [];
+
     /// <summary>Empties the event for reuse over <paramref name="buffer"/> (the record list keeps its capacity).</summary>
     public void Reset(byte[] buffer)
     {
@@ -374,6 +386,8 @@ internal sealed class ParsedWindowEvent
         State = null;
         ShardId = null;
         IsFinalInvokeForWindow = false;
+        FirstEventId = null;
+        EscapedSequenceNumbers.Clear();
     }
 
     /// <summary>The UTF-8 digits of record <paramref name="index"/>'s sequence number (empty when escaped or absent).</summary>
@@ -385,22 +399,18 @@ internal sealed class ParsedWindowEvent
 
     /// <summary>Record <paramref name="index"/>'s sequence number as a string.</summary>
     public string SequenceNumber(int index) =>
-        Records[index].EscapedSequenceNumber ?? System.Text.Encoding.UTF8.GetString(SequenceNumberUtf8(index));
+        Records[index].EscapedSequenceNumber >= 0 ? EscapedSequenceNumbers[Records[index].EscapedSequenceNumber] : System.Text.Encoding.UTF8.GetString(SequenceNumberUtf8(index));
 }
 
-/// <summary>One record of a <see cref="ParsedWindowEvent"/>.</summary>
+/// <summary>One record of a <see cref="ParsedWindowEvent"/>: offsets only, so the list holds no reference for the GC to trace.</summary>
 internal struct WindowRecord
 {
-    /// <summary>Where the sequence number's bytes are in the buffer (when <see cref="EscapedSequenceNumber"/> is null).</summary>
+    /// <summary>Where the sequence number's bytes are in the buffer (when <see cref="EscapedSequenceNumber"/> is -1).</summary>
     public int SequenceNumberOffset;
     public int SequenceNumberLength;
 
-    /// <summary>The sequence number when the JSON escaped it (never in practice), else null.</summary>
-    public string? EscapedSequenceNumber;
-
-    /// <summary>The event id; read for the first record only.</summary>
-    public string? EventId;
-    public DateTimeOffset ApproximateArrivalTimestamp;
+    /// <summary>Index in <see cref="ParsedWindowEvent.EscapedSequenceNumbers"/> when the JSON escaped it, else -1.</summary>
+    public int EscapedSequenceNumber;
     public int DataOffset;
     public int DataLength;
 
