@@ -146,14 +146,12 @@ public sealed class KeyAggregate
     internal int MeasureEncoded(bool withTop)
     {
         int length = Digits(Count);
-        _textLengths ??= new TextLength[Fields.Length * 3];
-        for (int i = 0; i < Fields.Length; i++)
+        foreach (FieldStats f in Fields)
         {
-            FieldStats f = Fields[i];
             length++;
             if (f.Count > 0)
             {
-                length += _textLengths[i * 3].Of(f.Sum) + _textLengths[(i * 3) + 1].Of(f.Min) + _textLengths[(i * 3) + 2].Of(f.Max) + Digits(f.Count) + 3;
+                length += DecimalText.Length(f.Sum) + DecimalText.Length(f.Min) + DecimalText.Length(f.Max) + Digits(f.Count) + 3;
             }
         }
 
@@ -222,27 +220,6 @@ public sealed class KeyAggregate
                 text.Append(':');
                 text.Append(_top[i].Error);
             }
-        }
-    }
-
-    // Text lengths of each field's sum, min and max, kept with the exact decimal (bits, so 1.0 and 1.00 differ) they
-    // were measured for: min and max rarely change, so most records measure only the sum.
-    private TextLength[]? _textLengths;
-
-    private struct TextLength
-    {
-        private UInt128 _bits;
-        private int _length;
-
-        public int Of(decimal value)
-        {
-            UInt128 bits = System.Runtime.CompilerServices.Unsafe.BitCast<decimal, UInt128>(value);
-            if (_length == 0 || bits != _bits)
-            {
-                (_bits, _length) = (bits, DecimalText.Length(value));
-            }
-
-            return _length;
         }
     }
 
