@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Cloud.Functions.Aggregator;
 
@@ -19,26 +21,55 @@ internal sealed class EventFieldReader
     private readonly byte[][] _sumNames;
     private readonly byte[]? _topName;
     private readonly string _keyField;
+    private readonly string? _topField;
     private readonly IReadOnlyList<string> _sumFields;
 
     public EventFieldReader(string keyField, IReadOnlyList<string> sumFields, string? topKField)
     {
         _keyField = keyField;
+        _topField = topKField;
         _sumFields = sumFields;
         _keyName = Encoding.UTF8.GetBytes(keyField);
         _sumNames = sumFields.Select(Encoding.UTF8.GetBytes).ToArray();
         _topName = topKField is null ? null : Encoding.UTF8.GetBytes(topKField);
+        foreach (byte[] name in _sumNames.Append(_keyName).Append(_topName ?? _keyName))
+        {
+            _nameLengths = name.Length < 64 && _nameLengths != ulong.MaxValue ? _nameLengths | (1UL << name.Length) : ulong.MaxValue;
+        }
+    }
+
+    /// <summary>Bit n set when a configured field name has n UTF-8 bytes (all bits when one has 64 or more).</summary>
+    private readonly ulong _nameLengths;
+
+    /// <summary>
+    /// True when the property the reader is on cannot be a configured field: its unescaped name has a length no
+    /// configured name has. Most properties of an event are skipped on this one test instead of one comparison per name.
+    /// </summary>
+    private bool CannotBeConfigured(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueIsEscaped || reader.HasValueSequence)
+        {
+            return false;
+        }
+
+        int length = reader.ValueSpan.Length;
+        return length >= 64 ? _nameLengths != ulong.MaxValue : (_nameLengths & (1UL << length)) == 0;
     }
 
     public int FieldCount => _sumNames.Length;
 
-    /// <summary>Reads one event. Returns an error text (naming the field) or null on success.</summary>
-    public string? TryRead(ReadOnlySpan<byte> json, Span<decimal?> values, out string key, out string? category)
+    /// <summary>
+    /// Reads one event. Returns an error text (naming the field) or null on success. The key's UTF-8 bytes (unescaped)
+    /// are appended to <paramref name="keys"/>; the category is interned by <paramref name="state"/> (one string per
+    /// distinct value), so a record allocates nothing once its key and category were seen.
+    /// </summary>
+    public string? TryRead(ReadOnlySpan<byte> json, Span<decimal?> values, WindowState state, ByteScratch keys, out int keyStart, out int keyLength, out string? category)
     {
-        key = "";
+        keyStart = keys.Length;
+        keyLength = 0;
         category = null;
         values.Clear();
-        string? foundKey = null;
+        bool foundKey = false;
         try
         {
             var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
@@ -54,46 +85,36 @@ internal sealed class EventFieldReader
                     return "the event is not valid JSON";
                 }
 
+                if (CannotBeConfigured(ref reader))
+                {
+                    reader.Read();
+                    reader.Skip();
+                    continue;
+                }
+
                 if (reader.ValueTextEquals(_keyName))
                 {
                     reader.Read();
-                    foundKey = reader.TokenType switch
-                    {
-                        JsonTokenType.String => reader.GetString(),
-                        JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
-                        _ => null,
-                    };
-                    if (foundKey is null)
+                    if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Number))
                     {
                         return $"key field '{_keyField}' must be a string or number";
                     }
 
+                    // A later occurrence replaces an earlier one, as it did when the key was a string.
+                    keys.Length = keyStart;
+                    keyLength = reader.ValueIsEscaped ? reader.CopyString(keys.GetSpan(reader.ValueSpan.Length)) : Append(keys, reader.ValueSpan);
+                    keys.Length += reader.ValueIsEscaped ? keyLength : 0;
+                    foundKey = true;
                     continue;
                 }
 
                 if (_topName is not null && reader.ValueTextEquals(_topName))
                 {
                     reader.Read();
-                    category = reader.TokenType switch
+                    string? error = ReadCategory(ref reader, state, out category);
+                    if (error is not null)
                     {
-                        JsonTokenType.String => reader.GetString(),
-                        JsonTokenType.Number => Encoding.UTF8.GetString(reader.ValueSpan),
-                        JsonTokenType.True => "true",
-                        JsonTokenType.False => "false",
-                        _ => null,
-                    };
-                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-                    {
-                        reader.Skip();
-                    }
-
-                    if (category is { Length: 0 })
-                    {
-                        category = null;
-                    }
-                    else if (category is { Length: > MaxCategoryLength })
-                    {
-                        category = category[..MaxCategoryLength];
+                        return error;
                     }
 
                     continue;
@@ -147,23 +168,118 @@ internal sealed class EventFieldReader
             // Utf8JsonReader messages name the position and the offending token class, not field values.
             return $"the event is not valid JSON (byte {ex.BytePositionInLine})";
         }
-        catch (InvalidOperationException ex) when (ex.InnerException is DecoderFallbackException)
+        catch (InvalidOperationException)
         {
-            // GetString transcodes, and only then finds bytes that are not UTF-8 (found by the report's fuzzing).
-            return "the event is not UTF-8 JSON: a string holds bytes that are not UTF-8";
+            // An escape that does not unescape to valid UTF-16 (a lone surrogate).
+            return "the event has a string that is not valid Unicode text";
         }
 
-        if (foundKey is null)
+        if (!foundKey)
         {
             return $"key field '{_keyField}' is missing";
         }
 
-        if (foundKey.Length is 0 or > MaxKeyLength)
+        ReadOnlySpan<byte> key = keys.Written.Slice(keyStart, keyLength);
+        if (!Utf8.IsValid(key))
+        {
+            return $"key field '{_keyField}' is not valid UTF-8";
+        }
+
+        if (key.Length == 0 || (key.Length > MaxKeyLength && Encoding.UTF8.GetCharCount(key) > MaxKeyLength))
         {
             return $"key field '{_keyField}' must have 1–{MaxKeyLength} characters";
         }
 
-        key = foundKey;
         return null;
+    }
+
+    private static int Append(ByteScratch scratch, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(scratch.GetSpan(bytes.Length));
+        scratch.Length += bytes.Length;
+        return bytes.Length;
+    }
+
+    /// <summary>The top-K field's value as a category: text, a number's text, true/false; empty or other kinds are none.</summary>
+    private string? ReadCategory(ref Utf8JsonReader reader, WindowState state, out string? category)
+    {
+        category = null;
+        ReadOnlySpan<byte> text;
+        byte[]? rented = null;
+        try
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.String when reader.ValueIsEscaped:
+                    rented = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
+                    text = rented.AsSpan(0, reader.CopyString(rented));
+                    break;
+                case JsonTokenType.String or JsonTokenType.Number:
+                    text = reader.ValueSpan;
+                    break;
+                case JsonTokenType.True:
+                    text = "true"u8;
+                    break;
+                case JsonTokenType.False:
+                    text = "false"u8;
+                    break;
+                default:
+                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    {
+                        reader.Skip();
+                    }
+
+                    return null;
+            }
+
+            if (text.IsEmpty)
+            {
+                return null;
+            }
+
+            if (!Utf8.IsValid(text))
+            {
+                return $"field '{_topField}' is not valid UTF-8";
+            }
+
+            if (text.Length > MaxCategoryLength && Encoding.UTF8.GetCharCount(text) > MaxCategoryLength)
+            {
+                // Cut at a UTF-16 length, as the state has always done (rare: not worth interning).
+                category = Encoding.UTF8.GetString(text)[..MaxCategoryLength];
+                return null;
+            }
+
+            category = state.InternCategory(text);
+            return null;
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+}
+
+/// <summary>A growable byte buffer reused across records (keys of the Kinesis record being validated).</summary>
+internal sealed class ByteScratch
+{
+    private byte[] _buffer = new byte[4096];
+
+    /// <summary>Bytes in use.</summary>
+    public int Length { get; set; }
+
+    public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, Length);
+
+    /// <summary>Room for <paramref name="size"/> more bytes after <see cref="Length"/>.</summary>
+    public Span<byte> GetSpan(int size)
+    {
+        if (_buffer.Length - Length < size)
+        {
+            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, Length + size));
+        }
+
+        return _buffer.AsSpan(Length, size);
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using Amazon.DynamoDBv2;
 using Cloud.Consumer.Events;
@@ -16,6 +17,8 @@ public sealed class Function : IDisposable
     private readonly WindowAggregator _aggregator;
     private readonly IAmazonDynamoDB? _ownedClient;
     private readonly EmfMetricsWriter? _metrics;
+    private static readonly JsonSerializerOptions ResponseOptions = KinesisEventsJsonContext.Default.Options;
+    private ParsedWindowEvent? _spareEvent;
 
     /// <summary>Used by the Lambda runtime: configuration from environment variables, a DynamoDB client from the SDK's default chain.</summary>
     public Function()
@@ -77,19 +80,61 @@ public sealed class Function : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var failed = true;
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(input.CanSeek ? (int)Math.Clamp(input.Length - input.Position + 1, 1, int.MaxValue - 64) : 64 * 1024);
         try
         {
-            KinesisTimeWindowEvent evt = await JsonSerializer.DeserializeAsync(input, KinesisEventsJsonContext.Default.KinesisTimeWindowEvent, cancellationToken).ConfigureAwait(false)
-                ?? throw new JsonException("The input is the JSON literal null, not a Kinesis time-window event.");
-            AggregationOutcome outcome = await _aggregator.ProcessAsync(evt, cancellationToken).ConfigureAwait(false);
-            var output = new MemoryStream();
-            await JsonSerializer.SerializeAsync(output, outcome.Response, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse, cancellationToken).ConfigureAwait(false);
+            // The event is read into one pooled buffer and parsed there: record data are base64-decoded in place and
+            // deaggregated as slices of it, so no object or array is made per Kinesis record.
+            int length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    byte[] larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                int read = await input.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+            }
+
+            // One invoke at a time in Lambda: the parsed event's record list is reused (a concurrent caller makes its own).
+            ParsedWindowEvent evt = WindowEventReader.Parse(buffer, length, Interlocked.Exchange(ref _spareEvent, null));
+            (AggregationOutcome outcome, WindowState? state) = await _aggregator.ProcessAsync(evt, cancellationToken).ConfigureAwait(false);
+            evt.Reset([]);
+            _spareEvent = evt;
+            var output = new MemoryStream(state is null ? 256 : state.EstimatedBytes + 64);
+            if (state is null)
+            {
+                JsonSerializer.Serialize(output, outcome.Response, KinesisEventsJsonContext.Default.KinesisTimeWindowResponse);
+            }
+            else
+            {
+                // The state goes straight from the aggregates into the response: what the serializer would write for
+                // the same map (same writer options), without a string per entry.
+                using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = ResponseOptions.Encoder, Indented = ResponseOptions.WriteIndented });
+                writer.WriteStartObject();
+                writer.WritePropertyName("state"u8);
+                state.WriteStateMap(writer);
+                writer.WriteStartArray("batchItemFailures"u8);
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
             output.Position = 0;
             failed = outcome.Response.BatchItemFailures is { Count: > 0 };
             return output;
         }
         finally
         {
+            ArrayPool<byte>.Shared.Return(buffer);
             FunctionMetrics.Invoked(started, failed);
             // One set of EMF lines per invocation: Lambda may freeze the process right after the handler returns.
             _metrics?.Flush();

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text;
-
 namespace Cloud.Functions.Aggregator;
 
 /// <summary>Statistics of one numeric field for one key.</summary>
@@ -74,16 +71,13 @@ public struct FieldStats : IEquatable<FieldStats>
 }
 
 /// <summary>One tracked category of the top-K summary (Space-Saving: <see cref="Count"/> over-estimates by at most <see cref="Error"/>).</summary>
-public sealed record TopEntry(string Category, long Count, long Error)
-{
-    /// <summary>Length of <see cref="Category"/> once escaped for the state encoding.</summary>
-    internal int EscapedLength { get; } = StateText.EscapedLength(Category);
-}
+public sealed record TopEntry(string Category, long Count, long Error);
 
 /// <summary>The aggregate of one key within one window segment: count, per-field stats, top-K summary.</summary>
 public sealed class KeyAggregate
 {
-    private readonly List<TopEntry> _top = [];
+    // Mutable slots, so counting a category allocates nothing; Top hands out immutable TopEntry copies.
+    private readonly List<TopSlot> _top = [];
 
     /// <summary>Creates an empty aggregate for <paramref name="fieldCount"/> numeric fields.</summary>
     public KeyAggregate(int fieldCount) => Fields = new FieldStats[fieldCount];
@@ -94,8 +88,8 @@ public sealed class KeyAggregate
     /// <summary>Per numeric field, in <see cref="AggregatorConfig.SumFields"/> order.</summary>
     public FieldStats[] Fields { get; }
 
-    /// <summary>Tracked categories (at most the capacity), unordered.</summary>
-    public IReadOnlyList<TopEntry> Top => _top;
+    /// <summary>Tracked categories (at most the capacity), unordered (a copy).</summary>
+    public IReadOnlyList<TopEntry> Top => _top.ConvertAll(t => new TopEntry(t.Category, t.Count, t.Error));
 
     /// <summary>True once a tracked category was evicted: top counts are then estimates.</summary>
     public bool TopIsApproximate { get; private set; }
@@ -103,21 +97,26 @@ public sealed class KeyAggregate
     /// <summary>Cached length of the encoded state value (maintained by <see cref="WindowState"/>).</summary>
     internal int EncodedLength { get; set; }
 
+    /// <summary>Length of the <c>"k:&lt;key&gt;":"",</c> part of the key's state entry (maintained by <see cref="WindowState"/>).</summary>
+    internal int EntryOverhead { get; set; }
+
     /// <summary>Counts <paramref name="category"/> with the Space-Saving algorithm (deterministic).</summary>
     public void AddCategory(string category, int capacity)
     {
+        ArgumentNullException.ThrowIfNull(category);
         for (int i = 0; i < _top.Count; i++)
         {
-            if (string.Equals(_top[i].Category, category, StringComparison.Ordinal))
+            TopSlot slot = _top[i];
+            if (ReferenceEquals(slot.Category, category) || string.Equals(slot.Category, category, StringComparison.Ordinal))
             {
-                _top[i] = _top[i] with { Count = _top[i].Count + 1 };
+                slot.Count++;
                 return;
             }
         }
 
         if (_top.Count < capacity)
         {
-            _top.Add(new TopEntry(category, 1, 0));
+            _top.Add(new TopSlot(category, 1, 0));
             return;
         }
 
@@ -131,45 +130,41 @@ public sealed class KeyAggregate
         }
 
         long floor = _top[min].Count;
-        _top[min] = new TopEntry(category, floor + 1, floor);
+        _top[min] = new TopSlot(category, floor + 1, floor);
         TopIsApproximate = true;
     }
 
     /// <summary>Top entries by count (descending), ties by category (ordinal).</summary>
     public IEnumerable<TopEntry> RankedTop() =>
-        _top.OrderByDescending(e => e.Count).ThenBy(e => e.Category, StringComparer.Ordinal);
+        Top.OrderByDescending(e => e.Count).ThenBy(e => e.Category, StringComparer.Ordinal);
 
-    internal void RestoreTop(TopEntry entry) => _top.Add(entry);
+    internal void RestoreTop(TopEntry entry) => _top.Add(new TopSlot(entry.Category, entry.Count, entry.Error));
 
     internal void MarkApproximate() => TopIsApproximate = true;
 
     /// <summary>Length of <see cref="Encode"/>'s output, computed without building it.</summary>
     internal int MeasureEncoded(bool withTop)
     {
-        Span<char> buffer = stackalloc char[64];
         int length = Digits(Count);
         foreach (FieldStats f in Fields)
         {
             length++;
             if (f.Count > 0)
             {
-                length += Len(f.Sum, buffer) + Len(f.Min, buffer) + Len(f.Max, buffer) + Digits(f.Count) + 3;
+                length += DecimalText.Length(f.Sum) + DecimalText.Length(f.Min) + DecimalText.Length(f.Max) + Digits(f.Count) + 3;
             }
         }
 
         if (withTop)
         {
             length += 1 + (TopIsApproximate ? 1 : 0) + Math.Max(0, _top.Count - 1);
-            foreach (TopEntry e in _top)
+            foreach (TopSlot e in _top)
             {
                 length += e.EscapedLength + Digits(e.Count) + Digits(e.Error) + 2;
             }
         }
 
         return length;
-
-        static int Len(decimal d, Span<char> buffer) =>
-            d.TryFormat(buffer, out int n, default, CultureInfo.InvariantCulture) ? n : d.ToString(CultureInfo.InvariantCulture).Length;
     }
 
     private static int Digits(long n)
@@ -185,41 +180,58 @@ public sealed class KeyAggregate
         return digits;
     }
 
-    /// <summary>Appends the compact state encoding: <c>count|sum,min,max,n|…|cat:count:error,…</c>.</summary>
-    internal void Encode(StringBuilder sb, bool withTop)
+    /// <summary>Appends the compact state encoding, <c>count|sum,min,max,n|…|cat:count:error,…</c>, to <paramref name="text"/> (numbers formatted in place).</summary>
+    internal void Encode(CharBuffer text, bool withTop)
     {
-        sb.Append(Count.ToString(CultureInfo.InvariantCulture));
+        text.Append(Count);
         foreach (FieldStats f in Fields)
         {
-            sb.Append('|');
+            text.Append('|');
             if (f.Count > 0)
             {
-                sb.Append(f.Sum.ToString(CultureInfo.InvariantCulture)).Append(',')
-                  .Append(f.Min.ToString(CultureInfo.InvariantCulture)).Append(',')
-                  .Append(f.Max.ToString(CultureInfo.InvariantCulture)).Append(',')
-                  .Append(f.Count.ToString(CultureInfo.InvariantCulture));
+                text.Append(f.Sum);
+                text.Append(',');
+                text.Append(f.Min);
+                text.Append(',');
+                text.Append(f.Max);
+                text.Append(',');
+                text.Append(f.Count);
             }
         }
 
         if (withTop)
         {
-            sb.Append('|');
+            text.Append('|');
             if (TopIsApproximate)
             {
-                sb.Append('~');
+                text.Append('~');
             }
 
             for (int i = 0; i < _top.Count; i++)
             {
                 if (i > 0)
                 {
-                    sb.Append(',');
+                    text.Append(',');
                 }
 
-                StateText.AppendEscaped(sb, _top[i].Category);
-                sb.Append(':').Append(_top[i].Count.ToString(CultureInfo.InvariantCulture))
-                  .Append(':').Append(_top[i].Error.ToString(CultureInfo.InvariantCulture));
+                text.AppendEscaped(_top[i].Category);
+                text.Append(':');
+                text.Append(_top[i].Count);
+                text.Append(':');
+                text.Append(_top[i].Error);
             }
         }
+    }
+
+    /// <summary>One tracked category; its escaped length is computed once.</summary>
+    private sealed class TopSlot(string category, long count, long error)
+    {
+        public string Category { get; } = category;
+
+        public long Count { get; set; } = count;
+
+        public long Error { get; } = error;
+
+        public int EscapedLength { get; } = StateText.EscapedLength(category);
     }
 }

@@ -36,27 +36,33 @@ public sealed class SchemaDecoding
     }
 
     /// <summary>The record's JSON: its own bytes, or the decoded view of a GSR record; or the failure.</summary>
-    public async ValueTask<(ReadOnlyMemory<byte> Json, RecordFailure? Failure)> DecodeAsync(UserRecordContext user, CancellationToken cancellationToken)
+    public ValueTask<(ReadOnlyMemory<byte> Json, RecordFailure? Failure)> DecodeAsync(UserRecordContext user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
-        if (!GsrWireFormat.IsGsr(user.Data.Span))
+        return DecodeAsync(user.Data, user.SequenceNumber, user.SubSequenceNumber, cancellationToken);
+    }
+
+    /// <summary>The same for a user record given by its data, sequence number and sub-sequence number.</summary>
+    internal async ValueTask<(ReadOnlyMemory<byte> Json, RecordFailure? Failure)> DecodeAsync(ReadOnlyMemory<byte> data, string sequenceNumber, long? subSequenceNumber, CancellationToken cancellationToken)
+    {
+        if (!GsrWireFormat.IsGsr(data.Span))
         {
-            return (user.Data, null);
+            return (data, null);
         }
 
         try
         {
-            GsrDecodedRecord decoded = await _deserializer.DecodeAsync(user.Data, cancellationToken).ConfigureAwait(false);
+            GsrDecodedRecord decoded = await _deserializer.DecodeAsync(data, cancellationToken).ConfigureAwait(false);
             return (decoded.Json, null);
         }
         catch (Exception ex) when (ex is SchemaException or FormatException or Amazon.Runtime.AmazonServiceException or HttpRequestException)
         {
             var failure = new RecordFailure
             {
-                SequenceNumber = user.SequenceNumber,
-                SubSequenceNumber = user.SubSequenceNumber,
+                SequenceNumber = sequenceNumber,
+                SubSequenceNumber = subSequenceNumber,
                 Stage = ex is SchemaException or FormatException ? RecordFailureStage.Decode : RecordFailureStage.Transform,
-                Message = $"Record {user.Describe()}: GSR record not decoded: {ex.GetType().Name}: {ex.Message}",
+                Message = $"Record {RecordFailure.Describe(sequenceNumber, subSequenceNumber)}: GSR record not decoded: {ex.GetType().Name}: {ex.Message}",
                 Exception = ex,
             };
             return (default, failure);

@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using Cloud.Consumer;
 using Cloud.Consumer.Events;
+using Cloud.Records;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -27,6 +29,7 @@ public sealed class WindowAggregator
     private readonly IAggregateSink _sink;
     private readonly ILogger _logger;
     private readonly SchemaDecoding? _schemas;
+    private readonly EventFieldReader _fieldReader;
 
     /// <summary>Creates the aggregator; with <paramref name="schemas"/> it also reads AWS Glue Schema Registry records.</summary>
     public WindowAggregator(AggregatorConfig config, IAggregateSink sink, ILogger? logger = null, SchemaDecoding? schemas = null)
@@ -38,6 +41,7 @@ public sealed class WindowAggregator
         _config = config;
         _sink = sink;
         _logger = logger ?? NullLogger.Instance;
+        _fieldReader = new EventFieldReader(config.KeyField, config.SumFields, config.TopKField);
     }
 
     /// <summary>Processes one invoke.</summary>
@@ -46,15 +50,33 @@ public sealed class WindowAggregator
     public async Task<AggregationOutcome> ProcessAsync(KinesisTimeWindowEvent evt, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(evt);
-        TimeWindow window = evt.Window ?? throw new AggregatorEventException("the event has no 'window': is TumblingWindowInSeconds set on the event source mapping?");
         ValidateRecords(evt);
-        string shard = evt.ShardId ?? (evt.Records.Count > 0 ? evt.Records[0].ShardId : null) ?? "unknown-shard";
-        // Continues the producers' traces carried in KPL tags (opt-in on the producer side); no listener, no cost.
-        using var activity = KinesisTraceContext.StartActivity(Cloud.Telemetry.CloudActivitySources.Functions, Cloud.Telemetry.ActivityNames.Aggregate, evt.Records);
-        activity?.SetTag(Cloud.Telemetry.TelemetryTags.Shard, shard);
-        activity?.SetTag("records", evt.Records.Count);
+        using var records = new ObjectInvokeRecords(evt.Records);
+        return (await ProcessAsync(records, evt.Window, evt.State, evt.ShardId, evt.IsFinalInvokeForWindow, false, cancellationToken).ConfigureAwait(false)).Outcome;
+    }
 
-        WindowState state = WindowState.Parse(evt.State, _config);
+    /// <summary>
+    /// Processes one invoke read by <see cref="WindowEventReader"/> (records decoded in its buffer). When the invoke
+    /// returns a window state, the response's <c>state</c> is left empty and the state is returned for the caller to
+    /// write (<see cref="WindowState.WriteStateMap"/>) instead of being turned into a map of strings.
+    /// </summary>
+    internal async Task<(AggregationOutcome Outcome, WindowState? State)> ProcessAsync(ParsedWindowEvent evt, CancellationToken cancellationToken)
+    {
+        using var records = new BufferInvokeRecords(evt);
+        return await ProcessAsync(records, evt.Window, evt.State, evt.ShardId, evt.IsFinalInvokeForWindow, true, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<(AggregationOutcome Outcome, WindowState? State)> ProcessAsync(InvokeRecords records, TimeWindow? eventWindow, IReadOnlyDictionary<string, string>? incomingState,
+        string? shardId, bool isFinal, bool writeStateLater, CancellationToken cancellationToken)
+    {
+        TimeWindow window = eventWindow ?? throw new AggregatorEventException("the event has no 'window': is TumblingWindowInSeconds set on the event source mapping?");
+        string shard = shardId ?? records.FirstRecordShardId ?? "unknown-shard";
+        // Continues the producers' traces carried in KPL tags (opt-in on the producer side); no listener, no cost.
+        using var activity = records.StartActivity();
+        activity?.SetTag(Cloud.Telemetry.TelemetryTags.Shard, shard);
+        activity?.SetTag("records", records.Count);
+
+        WindowState state = WindowState.Parse(incomingState, _config);
         int segmentsWritten = 0;
         if (!state.HasLayoutOf(_config))
         {
@@ -64,65 +86,70 @@ public sealed class WindowAggregator
             state = new WindowState(_config) { LastSequenceNumber = last };
         }
 
-        var reader = new EventFieldReader(_config.KeyField, _config.SumFields, _config.TopKField);
-        int fieldCount = reader.FieldCount;
-        var users = new List<UserRecordContext>();
-        var parsedKeys = new List<string>();
-        var parsedCategories = new List<string?>();
+        int fieldCount = _fieldReader.FieldCount;
+        // Per Kinesis record, its user records are validated into these first, then applied as a unit.
+        var users = new List<UserRecordData>();
+        var keys = new ByteScratch();
+        var parsed = new List<(int KeyStart, int KeyLength, string? Category, long? Sub)>();
         var parsedValues = new List<decimal?>();
         decimal?[] values = new decimal?[fieldCount];
         int applied = 0, duplicates = 0;
         RecordFailure? failure = null;
 
         // One decompression budget per invoke: a batch of bombs cannot exhaust the function's memory.
-        var decompression = Cloud.Records.RecordDecoder.Default.CreateBatchBudget();
-        for (int i = 0; i < evt.Records.Count && failure is null; i++)
+        var decompression = RecordDecoder.Default.CreateBatchBudget();
+        // Decompressed frames go to pooled arrays, given back once their record is applied.
+        using var frames = new RecordDecodeBuffers();
+        // Sequence numbers become strings only where they are kept or reported; duplicates are found by comparing
+        // them in place, against the incoming state's last one until a record of this invoke is applied.
+        string? incomingLast = state.LastSequenceNumber;
+        int lastApplied = -1;
+        for (int i = 0; i < records.Count && failure is null; i++)
         {
-            KinesisEventRecord record = evt.Records[i];
-            string seq = record.Kinesis.SequenceNumber;
-            if (state.LastSequenceNumber is not null && SequenceNumberComparer.Instance.Compare(seq, state.LastSequenceNumber) <= 0)
+            if (lastApplied >= 0 ? records.CompareSequenceNumbers(i, lastApplied) <= 0 : incomingLast is not null && records.CompareSequenceNumber(i, incomingLast) <= 0)
             {
                 duplicates++;
                 continue;
             }
 
             users.Clear();
-            parsedKeys.Clear();
-            parsedCategories.Clear();
+            frames.ReturnAll();
+            keys.Length = 0;
+            parsed.Clear();
             parsedValues.Clear();
-            try
+            failure = Decode(records, i, users, decompression, frames);
+            if (failure is not null)
             {
-                KinesisRecordReader.Decode(record, i, users, Cloud.Records.RecordDecoder.Default, decompression);
-            }
-            catch (KinesisRecordDecodeException ex)
-            {
-                failure = new RecordFailure { SequenceNumber = seq, Stage = ex.Stage, Message = ex.Message, Exception = ex };
                 break;
             }
 
-            foreach (UserRecordContext user in users)
+            foreach (UserRecordData user in users)
             {
-                (ReadOnlyMemory<byte> json, failure) = _schemas is null ? (user.Data, null) : await _schemas.DecodeAsync(user, cancellationToken).ConfigureAwait(false);
-                if (failure is not null)
+                ReadOnlyMemory<byte> json = user.Data;
+                if (_schemas is not null)
                 {
-                    break;
+                    (json, failure) = await _schemas.DecodeAsync(user.Data, records.SequenceNumber(i), user.SubSequenceNumber, cancellationToken).ConfigureAwait(false);
+                    if (failure is not null)
+                    {
+                        break;
+                    }
                 }
 
-                string? error = reader.TryRead(json.Span, values, out string key, out string? category);
+                string? error = _fieldReader.TryRead(json.Span, values, state, keys, out int keyStart, out int keyLength, out string? category);
                 if (error is not null)
                 {
+                    string seq = records.SequenceNumber(i);
                     failure = new RecordFailure
                     {
                         SequenceNumber = seq,
                         SubSequenceNumber = user.SubSequenceNumber,
                         Stage = RecordFailureStage.Handler,
-                        Message = $"Record {user.Describe()}: {error}",
+                        Message = $"Record {RecordFailure.Describe(seq, user.SubSequenceNumber)}: {error}",
                     };
                     break;
                 }
 
-                parsedKeys.Add(key);
-                parsedCategories.Add(category);
+                parsed.Add((keyStart, keyLength, category, user.SubSequenceNumber));
                 parsedValues.AddRange(values);
             }
 
@@ -132,10 +159,10 @@ public sealed class WindowAggregator
             }
 
             // Validated: apply the whole record. Only a sink error (which fails the invoke) can interrupt this.
-            for (int u = 0; u < parsedKeys.Count; u++)
+            for (int u = 0; u < parsed.Count; u++)
             {
-                state.SegmentStart ??= $"{seq}/{users[u].SubSequenceNumber ?? 0}";
-                state.Apply(parsedKeys[u], System.Runtime.InteropServices.CollectionsMarshal.AsSpan(parsedValues).Slice(u * fieldCount, fieldCount), parsedCategories[u]);
+                state.SegmentStart ??= $"{records.SequenceNumber(i)}/{parsed[u].Sub ?? 0}";
+                state.Apply(keys.Written.Slice(parsed[u].KeyStart, parsed[u].KeyLength), CollectionsMarshal.AsSpan(parsedValues).Slice(u * fieldCount, fieldCount), parsed[u].Category);
                 applied++;
                 if (state.EstimatedBytes > _config.StateBudgetBytes)
                 {
@@ -145,7 +172,12 @@ public sealed class WindowAggregator
                 }
             }
 
-            state.LastSequenceNumber = seq;
+            lastApplied = i;
+        }
+
+        if (lastApplied >= 0)
+        {
+            state.LastSequenceNumber = records.SequenceNumber(lastApplied);
         }
 
         if (failure is not null)
@@ -154,14 +186,20 @@ public sealed class WindowAggregator
         }
 
         Dictionary<string, string> outState;
+        WindowState? stateToWrite = null;
         if (failure is not null)
         {
-            outState = evt.State is null ? [] : new Dictionary<string, string>(evt.State, StringComparer.Ordinal);
+            outState = incomingState is null ? [] : new Dictionary<string, string>(incomingState, StringComparer.Ordinal);
         }
-        else if (evt.IsFinalInvokeForWindow)
+        else if (isFinal)
         {
             segmentsWritten += await FlushAsync(state, window, shard, cancellationToken).ConfigureAwait(false);
             outState = [];
+        }
+        else if (writeStateLater)
+        {
+            outState = [];
+            stateToWrite = state;
         }
         else
         {
@@ -171,9 +209,53 @@ public sealed class WindowAggregator
         var response = new KinesisTimeWindowResponse
         {
             State = outState,
-            BatchItemFailures = failure is null ? [] : [new BatchItemFailure { ItemIdentifier = evt.Records[0].Kinesis.SequenceNumber }],
+            BatchItemFailures = failure is null ? [] : [new BatchItemFailure { ItemIdentifier = records.SequenceNumber(0) }],
         };
-        return new AggregationOutcome(response, applied, duplicates, segmentsWritten, failure);
+        return (new AggregationOutcome(response, applied, duplicates, segmentsWritten, failure), stateToWrite);
+    }
+
+    /// <summary>
+    /// Base64 (already undone by the record source), decompression and deaggregation of record <paramref name="index"/>
+    /// into its user records' data; the failure, typed as the consumer's record reader types it, or null.
+    /// </summary>
+    private static RecordFailure? Decode(InvokeRecords records, int index, List<UserRecordData> users, DecompressionBudget decompression, RecordDecodeBuffers frames)
+    {
+        KinesisRecordDecodeException? error;
+        if (!records.TryGetData(index, out ReadOnlyMemory<byte> data, out int base64Chars))
+        {
+            error = new KinesisRecordDecodeException(records.SequenceNumber(index), RecordFailureStage.Base64, $"'data' is not valid base64 ({base64Chars} characters)");
+        }
+        else
+        {
+            try
+            {
+                RecordDecoder.Default.DecodeData(data, null, users, decompression, frames);
+                return null;
+            }
+            catch (Exception ex) when (ex is FormatException or InvalidDataException)
+            {
+                // The decoder names the record in its errors only when given its sequence number, which is a string
+                // made for the failing record alone: decode it once more with it (the failed call released its budget).
+                string seq = records.SequenceNumber(index);
+                error = Redecode(data, seq, decompression) ?? new KinesisRecordDecodeException(seq, RecordFailureStage.Decode, ex.Message, ex);
+            }
+        }
+
+        return new RecordFailure { SequenceNumber = error.SequenceNumber, Stage = error.Stage, Message = error.Message, Exception = error };
+    }
+
+    private static KinesisRecordDecodeException? Redecode(ReadOnlyMemory<byte> data, string seq, DecompressionBudget decompression)
+    {
+        var discard = new List<UserRecordData>();
+        try
+        {
+            RecordDecoder.Default.DecodeData(data, seq, discard, decompression);
+            return null;
+        }
+        catch (Exception ex) when (ex is FormatException or InvalidDataException)
+        {
+            return new KinesisRecordDecodeException(seq, RecordFailureStage.Decode, ex.Message, ex);
+        }
     }
 
     /// <summary>

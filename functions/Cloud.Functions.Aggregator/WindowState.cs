@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Cloud.Functions.Aggregator;
@@ -21,8 +22,12 @@ public sealed class WindowState
     /// <summary>Bytes reserved for the meta entry when checking the budget.</summary>
     internal const int MetaReserve = 1024;
 
-    private readonly Dictionary<string, KeyAggregate> _keys = new(StringComparer.Ordinal);
-    private readonly Dictionary<KeyAggregate, int> _keyOverhead = [];
+    /// <summary>Most distinct categories kept in <see cref="_categories"/> before it starts over.</summary>
+    private const int MaxInternedCategories = 65_536;
+
+    // Keyed by string, searched by the UTF-8 bytes of the event's key field: no string per record.
+    private readonly Dictionary<string, KeyAggregate> _keys = new(Utf8KeyComparer.Instance);
+    private readonly Dictionary<string, string> _categories = new(Utf8KeyComparer.Instance);
 
     /// <summary>Creates an empty state with the given field layout.</summary>
     public WindowState(IReadOnlyList<string> sumFields, string? topKField, int topKCapacity)
@@ -77,16 +82,60 @@ public sealed class WindowState
     /// <param name="category">The top-K field's value, or null.</param>
     public void Apply(string key, ReadOnlySpan<decimal?> values, string? category)
     {
+        ArgumentNullException.ThrowIfNull(key);
         if (!_keys.TryGetValue(key, out KeyAggregate? agg))
         {
-            agg = new KeyAggregate(SumFields.Count);
-            _keys.Add(key, agg);
-            // "k:<key>":"<value>",  → escaped key + prefix + 2 quotes + colon + 2 quotes + comma
-            int overhead = JsonEncodedText.Encode(KeyPrefix + key).EncodedUtf8Bytes.Length + 6;
-            _keyOverhead[agg] = overhead;
-            KeyEntriesBytes += overhead;
+            agg = AddKey(key);
         }
 
+        Apply(agg, values, category);
+    }
+
+    /// <summary>Applies one user record whose key is given as (valid) UTF-8 bytes, as read from the event.</summary>
+    internal void Apply(ReadOnlySpan<byte> keyUtf8, ReadOnlySpan<decimal?> values, string? category)
+    {
+        if (!_keys.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(keyUtf8, out KeyAggregate? agg))
+        {
+            // A key the JSON encoder leaves as it is (the usual case) needs no encoding to be measured.
+            agg = AddKey(Encoding.UTF8.GetString(keyUtf8), JavaScriptEncoder.Default.FindFirstCharacterToEncodeUtf8(keyUtf8) < 0 ? keyUtf8.Length : -1);
+        }
+
+        Apply(agg, values, category);
+    }
+
+    /// <summary>The category for (valid) UTF-8 bytes: one string per distinct category, not one per record.</summary>
+    internal string InternCategory(ReadOnlySpan<byte> categoryUtf8)
+    {
+        var lookup = _categories.GetAlternateLookup<ReadOnlySpan<byte>>();
+        if (lookup.TryGetValue(categoryUtf8, out string? category))
+        {
+            return category;
+        }
+
+        if (_categories.Count >= MaxInternedCategories)
+        {
+            _categories.Clear();
+        }
+
+        category = Encoding.UTF8.GetString(categoryUtf8);
+        _categories[category] = category;
+        return category;
+    }
+
+    /// <param name="key">The new key.</param>
+    /// <param name="encodedLength">Its length once JSON-encoded when known, else -1.</param>
+    private KeyAggregate AddKey(string key, int encodedLength = -1)
+    {
+        var agg = new KeyAggregate(SumFields.Count);
+        _keys.Add(key, agg);
+        // "k:<key>":"<value>",  → escaped key + prefix + 2 quotes + colon + 2 quotes + comma
+        agg.EntryOverhead = (encodedLength >= 0 ? KeyPrefix.Length + encodedLength : JsonEncodedText.Encode(KeyPrefix + key).EncodedUtf8Bytes.Length) + 6;
+        KeyEntriesBytes += agg.EntryOverhead;
+        return agg;
+    }
+
+    private void Apply(KeyAggregate agg, ReadOnlySpan<decimal?> values, string? category)
+    {
         agg.Count++;
         for (int i = 0; i < values.Length; i++)
         {
@@ -116,7 +165,6 @@ public sealed class WindowState
     public void ResetSegment()
     {
         _keys.Clear();
-        _keyOverhead.Clear();
         KeyEntriesBytes = 2;
         SegmentStart = null;
         UserRecords = 0;
@@ -129,15 +177,38 @@ public sealed class WindowState
         {
             [MetaEntry] = EncodeMeta(),
         };
-        var sb = new StringBuilder(128);
+        var text = new CharBuffer();
         foreach ((string key, KeyAggregate agg) in _keys)
         {
-            sb.Clear();
-            agg.Encode(sb, TopKField is not null);
-            map[KeyPrefix + key] = sb.ToString();
+            text.Clear();
+            agg.Encode(text, TopKField is not null);
+            map[KeyPrefix + key] = new string(text.Written);
         }
 
         return map;
+    }
+
+    /// <summary>
+    /// Writes the state map <see cref="ToStateMap"/> returns as a JSON object, entry for entry in the same order, without
+    /// making its strings (what the response serializer would write for it).
+    /// </summary>
+    internal void WriteStateMap(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        writer.WriteString(MetaEntry, EncodeMeta());
+        var name = new CharBuffer();
+        var text = new CharBuffer();
+        foreach ((string key, KeyAggregate agg) in _keys)
+        {
+            name.Clear();
+            name.Append(KeyPrefix);
+            name.Append(key);
+            text.Clear();
+            agg.Encode(text, TopKField is not null);
+            writer.WriteString(name.Written, text.Written);
+        }
+
+        writer.WriteEndObject();
     }
 
     private string EncodeMeta()
@@ -295,9 +366,8 @@ public sealed class WindowState
         }
 
         _keys.Add(key, agg);
-        int overhead = JsonEncodedText.Encode(entry).EncodedUtf8Bytes.Length + 6;
-        _keyOverhead[agg] = overhead;
-        KeyEntriesBytes += overhead;
+        agg.EntryOverhead = JsonEncodedText.Encode(entry).EncodedUtf8Bytes.Length + 6;
+        KeyEntriesBytes += agg.EntryOverhead;
         Remeasure(agg);
     }
 }

@@ -58,6 +58,36 @@ public static class KinesisTraceContext
     }
 
     /// <summary>
+    /// The distinct trace contexts carried by already decoded Kinesis record payloads (the base64 of the event undone),
+    /// in order of first appearance. Malformed aggregates carry none.
+    /// </summary>
+    public static IReadOnlyList<ActivityContext> Read(IEnumerable<ReadOnlyMemory<byte>> payloads)
+    {
+        ArgumentNullException.ThrowIfNull(payloads);
+        var found = new List<ActivityContext>();
+        var seen = new HashSet<(ActivityTraceId, ActivitySpanId)>();
+        foreach (var payload in payloads)
+        {
+            try
+            {
+                foreach (var context in KplTraceTags.ReadContexts(payload.Span))
+                {
+                    if (context != default && seen.Add((context.TraceId, context.SpanId)))
+                    {
+                        found.Add(context);
+                    }
+                }
+            }
+            catch (AggregateFormatException)
+            {
+                // A malformed aggregate fails its record in the processor; here it just carries no context.
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>
     /// Starts <paramref name="name"/> on <paramref name="source"/> continuing the batch's trace contexts (parent when
     /// there is one, links when there are several). Null when nobody listens (the records are then not read).
     /// </summary>
@@ -69,7 +99,14 @@ public static class KinesisTraceContext
             return null;
         }
 
-        var contexts = Read(records);
+        return StartActivity(source, name, Read(records), kind);
+    }
+
+    /// <summary>Starts <paramref name="name"/> continuing <paramref name="contexts"/> (found by one of the <c>Read</c> overloads).</summary>
+    public static Activity? StartActivity(ActivitySource source, string name, IReadOnlyList<ActivityContext> contexts, ActivityKind kind = ActivityKind.Consumer)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(contexts);
         return contexts.Count == 1
             ? source.StartActivity(name, kind, contexts[0])
             : source.StartActivity(name, kind, parentContext: default, links: contexts.Select(c => new ActivityLink(c)));

@@ -192,6 +192,9 @@ public static class CompressedFrame
         return output;
     }
 
+    /// <summary>Decompresses a frame whose header was already read into <paramref name="output"/> (exactly the uncompressed length).</summary>
+    internal static void Decode(ReadOnlySpan<byte> frame, CompressedFrameInfo info, Span<byte> output) => DecodePayload(frame, info, output);
+
     private static void DecodePayload(ReadOnlySpan<byte> frame, CompressedFrameInfo info, Span<byte> output)
     {
         int produced;

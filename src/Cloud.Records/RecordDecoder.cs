@@ -161,7 +161,87 @@ public sealed class RecordDecoder
         }
     }
 
+    /// <summary>
+    /// Decodes one Kinesis record like <see cref="Decode(ReadOnlyMemory{byte}, string, string?, string?, List{UserRecord}, DecompressionBudget?)"/>,
+    /// with the same checks, bounds and errors, but appends only each user record's data and sub-sequence number:
+    /// the data are slices of <paramref name="data"/> (or of the decompressed frame), and no partition key or other
+    /// string is made. For handlers that read fields from the data and need nothing else (the Aggregator).
+    /// </summary>
+    /// <returns>The number of user records appended (all or nothing).</returns>
+    /// <exception cref="RecordFormatException">The record is damaged or over a bound.</exception>
+    /// <param name="data">The Kinesis record's data.</param>
+    /// <param name="sequenceNumber">Its sequence number (named in errors), if known.</param>
+    /// <param name="destination">Where the user records go.</param>
+    /// <param name="batch">The batch's budget, or null to bound this record alone.</param>
+    /// <param name="buffers">
+    /// Where decompressed frames go (pooled arrays, valid until <see cref="RecordDecodeBuffers.ReturnAll"/>), or null
+    /// for new arrays.
+    /// </param>
+    public int DecodeData(ReadOnlyMemory<byte> data, string? sequenceNumber, List<UserRecordData> destination, DecompressionBudget? batch = null, RecordDecodeBuffers? buffers = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        int before = destination.Count;
+        var reserved = new Reservation(this, batch);
+        try
+        {
+            var payload = data;
+            var kind = RecordFormat.Detect(payload.Span);
+            if (kind == RecordKind.Compressed)
+            {
+                payload = DecodeFrame(payload.Span, ref reserved, buffers);
+                kind = KplDeaggregator.IsAggregated(payload.Span) ? RecordKind.KplAggregated : RecordKind.Raw;
+            }
+            if (kind != RecordKind.KplAggregated)
+            {
+                destination.Add(new UserRecordData(payload, null));
+                return 1;
+            }
+            var reader = KplAggregateReader.CreateVerified(payload.Span);
+            try
+            {
+                if (reader.RecordCount == 0)
+                {
+                    throw new AggregateFormatException(KplFormat.MagicLength, "the aggregate holds no records (MD5 valid, records field absent)");
+                }
+                destination.EnsureCapacity(before + reader.RecordCount);
+                while (reader.TryRead(out var sub))
+                {
+                    destination.Add(new UserRecordData(payload.Slice(sub.DataOffset, sub.Data.Length), sub.Index));
+                }
+            }
+            finally
+            {
+                reader.Dispose();
+            }
+            if (_decompressSubRecords)
+            {
+                for (int i = before; i < destination.Count; i++)
+                {
+                    var r = destination[i];
+                    if (CompressedFrame.HasMagic(r.Data.Span))
+                    {
+                        destination[i] = new UserRecordData(DecodeSubRecordFrame(r.Data.Span, r.SubSequenceNumber ?? 0, ref reserved, buffers), r.SubSequenceNumber);
+                    }
+                }
+            }
+            return destination.Count - before;
+        }
+        catch (RecordFormatException ex)
+        {
+            destination.RemoveRange(before, destination.Count - before);
+            batch?.Release(reserved.Bytes);
+            ex.SequenceNumber ??= sequenceNumber;
+            throw;
+        }
+    }
+
     private byte[] DecodeFrame(ReadOnlySpan<byte> frame, ref Reservation reserved)
+    {
+        var info = ReadFrameInfo(frame, ref reserved);
+        return CompressedFrame.Decode(frame, info);
+    }
+
+    private CompressedFrameInfo ReadFrameInfo(ReadOnlySpan<byte> frame, ref Reservation reserved)
     {
         var info = CompressedFrame.ReadInfo(frame);
         if (info.UncompressedLength > _maxDecompressed)
@@ -169,7 +249,19 @@ public sealed class RecordDecoder
             throw new CompressedFrameException(6, $"declares {info.UncompressedLength} uncompressed bytes, over the limit of {_maxDecompressed}", info.Codec);
         }
         reserved.Add(info);
-        return CompressedFrame.Decode(frame, info);
+        return info;
+    }
+
+    private ReadOnlyMemory<byte> DecodeFrame(ReadOnlySpan<byte> frame, ref Reservation reserved, RecordDecodeBuffers? buffers)
+    {
+        if (buffers is null)
+        {
+            return DecodeFrame(frame, ref reserved);
+        }
+        var info = ReadFrameInfo(frame, ref reserved);
+        var output = buffers.Rent(info.UncompressedLength);
+        CompressedFrame.Decode(frame, info, output.AsSpan(0, info.UncompressedLength));
+        return output.AsMemory(0, info.UncompressedLength);
     }
 
     private void DecompressSubRecords(List<UserRecord> records, int start, ref Reservation reserved)
@@ -179,21 +271,25 @@ public sealed class RecordDecoder
             var r = records[i];
             if (CompressedFrame.HasMagic(r.Data.Span))
             {
-                byte[] data;
-                try
-                {
-                    data = DecodeFrame(r.Data.Span, ref reserved);
-                }
-                catch (DecompressionLimitException ex)
-                {
-                    throw new DecompressionLimitException(ex.Offset, $"sub-record {r.SubSequenceNumber}: {ex.Problem}", ex.Scope, ex.Limit, ex.Codec);
-                }
-                catch (CompressedFrameException ex) when (ex is not UnknownCodecException)
-                {
-                    throw new CompressedFrameException(ex.Offset, $"sub-record {r.SubSequenceNumber}: {ex.Problem}", ex.Codec, ex);
-                }
+                ReadOnlyMemory<byte> data = DecodeSubRecordFrame(r.Data.Span, r.SubSequenceNumber, ref reserved, null);
                 records[i] = new UserRecord(r.PartitionKey, r.ExplicitHashKey, data, r.SequenceNumber, r.SubSequenceNumber, r.IsAggregated);
             }
+        }
+    }
+
+    private ReadOnlyMemory<byte> DecodeSubRecordFrame(ReadOnlySpan<byte> frame, long subSequenceNumber, ref Reservation reserved, RecordDecodeBuffers? buffers)
+    {
+        try
+        {
+            return DecodeFrame(frame, ref reserved, buffers);
+        }
+        catch (DecompressionLimitException ex)
+        {
+            throw new DecompressionLimitException(ex.Offset, $"sub-record {subSequenceNumber}: {ex.Problem}", ex.Scope, ex.Limit, ex.Codec);
+        }
+        catch (CompressedFrameException ex) when (ex is not UnknownCodecException)
+        {
+            throw new CompressedFrameException(ex.Offset, $"sub-record {subSequenceNumber}: {ex.Problem}", ex.Codec, ex);
         }
     }
 
@@ -220,4 +316,33 @@ public sealed class RecordDecoder
             Bytes += declared;
         }
     }
+}
+
+/// <summary>
+/// Pooled arrays for <see cref="RecordDecoder.DecodeData"/>'s decompressed frames, so decoding a batch of compressed
+/// records allocates no array per record. The data handed out stay valid until <see cref="ReturnAll"/>. Not thread-safe.
+/// </summary>
+public sealed class RecordDecodeBuffers : IDisposable
+{
+    private readonly List<byte[]> _rented = [];
+
+    internal byte[] Rent(int length)
+    {
+        var array = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        _rented.Add(array);
+        return array;
+    }
+
+    /// <summary>Returns every array handed out so far to the pool; data decoded into them must no longer be used.</summary>
+    public void ReturnAll()
+    {
+        foreach (var array in _rented)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(array);
+        }
+        _rented.Clear();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => ReturnAll();
 }

@@ -39,3 +39,11 @@ public readonly struct UserRecord
     public override string ToString() =>
         $"{SequenceNumber ?? "?"}{(IsAggregated ? "/" + SubSequenceNumber : string.Empty)} key={PartitionKey} {Data.Length} bytes";
 }
+
+/// <summary>
+/// A user record as <see cref="RecordDecoder.DecodeData"/> yields it: its data (a slice of the Kinesis record or of its
+/// decompressed frame) and, for a sub-record of a KPL aggregate, its sub-sequence number.
+/// </summary>
+/// <param name="Data">The user record's bytes.</param>
+/// <param name="SubSequenceNumber">Index in the aggregate, or null when the Kinesis record is not an aggregate.</param>
+public readonly record struct UserRecordData(ReadOnlyMemory<byte> Data, long? SubSequenceNumber);

@@ -44,9 +44,20 @@ public static class ConsumerBenchData
     }
 
     /// <summary>A non-final window invoke carrying <paramref name="userRecords"/> events.</summary>
-    public static KinesisTimeWindowEvent WindowEvent(int userRecords, Packing packing)
+    public static KinesisTimeWindowEvent WindowEvent(int userRecords, Packing packing) => WindowEvent(userRecords, packing, null);
+
+    /// <summary>
+    /// A non-final window invoke carrying <paramref name="userRecords"/> events, each first re-encoded by
+    /// <paramref name="encode"/> (for example to AWS Glue Schema Registry Avro) when given.
+    /// </summary>
+    public static KinesisTimeWindowEvent WindowEvent(int userRecords, Packing packing, Func<byte[], byte[]>? encode)
     {
         var events = Events(userRecords);
+        if (encode is not null)
+        {
+            events = events.Select(e => (e.Key, encode(e.Data))).ToList();
+        }
+
         var payloads = new List<(string Key, byte[] Data)>();
         if (packing == Packing.Raw)
         {
