@@ -290,6 +290,28 @@ public class ProducerTests
     }
 
     [Fact]
+    public async Task A_record_that_expires_before_its_first_attempt_says_it_was_never_sent()
+    {
+        // 4,000 unaggregated records on one shard, 1 s TTL: the shard's bucket (1,500 records/s at RateLimit 150) sends
+        // some; the rest expire in the queue, never attempted — the message must not read "after 0 attempt(s)".
+        await using var h = new ProducerHarness(1, o =>
+        {
+            o.AggregationEnabled = false;
+            o.RecordTtl = TimeSpan.FromSeconds(1);
+        });
+        var sends = Enumerable.Range(0, 4_000).Select(i => h.Producer.SendAsync(Bytes("r"), $"k{i}").AsTask()).ToArray();
+        await h.DriveAsync(Task.WhenAll(sends.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))), TimeSpan.FromMilliseconds(50));
+        var neverSent = sends.Where(t => t.IsFaulted).Select(t => Assert.IsType<RecordDeliveryException>(t.Exception!.InnerException)).Where(e => e.Attempts == 0).ToList();
+        Assert.NotEmpty(neverSent);
+        Assert.All(neverSent, e =>
+        {
+            Assert.Equal(DeliveryFailureReason.TtlExpired, e.Reason);
+            Assert.Contains("never sent", e.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("0 attempt", e.Message, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
     public async Task A_record_that_cannot_be_delivered_fails_with_ttl_expired_and_reaches_the_failure_handler()
     {
         var failures = new List<RecordDeliveryException>();

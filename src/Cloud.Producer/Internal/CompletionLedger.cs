@@ -85,7 +85,9 @@ internal sealed class CompletionLedger(KinesisProducerOptions options, ProducerM
     public void FailExpired(UserRecord r) => Fail(
         r,
         DeliveryFailureReason.TtlExpired,
-        $"A record was not written to stream '{options.StreamName}' within RecordTtl {options.RecordTtl} after {r.Attempts} attempt(s)"
+        (r.Attempts == 0
+            ? $"A record was not written to stream '{options.StreamName}' within RecordTtl {options.RecordTtl}: it was never sent (it waited in its shard's queue behind the shard's rate limit or earlier records of its key)"
+            : $"A record was not written to stream '{options.StreamName}' within RecordTtl {options.RecordTtl} after {r.Attempts} attempt(s)")
             + (r.LastError is null ? "." : $"; last error: {r.LastErrorCode ?? r.LastError.GetType().Name}."),
         r.LastErrorCode,
         r.LastError);
