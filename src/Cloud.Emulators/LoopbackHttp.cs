@@ -30,6 +30,31 @@ public static class LoopbackHttp
     }
 
     /// <summary>
+    /// Stops a proxy built on <see cref="AcceptAsync"/>: cancels <paramref name="stop"/>, closes the listener (aborting
+    /// requests in progress), waits for the accept loop, and disposes the upstream client and the token source.
+    /// </summary>
+    public static async ValueTask StopAsync(HttpListener listener, Task acceptLoop, HttpClient upstream, CancellationTokenSource stop)
+    {
+        ArgumentNullException.ThrowIfNull(listener);
+        ArgumentNullException.ThrowIfNull(acceptLoop);
+        ArgumentNullException.ThrowIfNull(upstream);
+        ArgumentNullException.ThrowIfNull(stop);
+        await stop.CancelAsync().ConfigureAwait(false);
+        listener.Stop();
+        listener.Close();
+        try
+        {
+            await acceptLoop.ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        upstream.Dispose();
+        stop.Dispose();
+    }
+
+    /// <summary>
     /// Sends <paramref name="body"/> to <paramref name="target"/> with the incoming request's path and headers (less
     /// the hop-by-hop ones) and returns the upstream's status, body and content type.
     /// </summary>

@@ -325,19 +325,5 @@ public sealed class FaultInjectingProxy : IAsyncDisposable
         LoopbackHttp.WriteAsync(context, status, body, contentType);
 
     /// <summary>Stops listening and aborts requests in progress.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            await _acceptLoop.ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        _upstream.Dispose();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => LoopbackHttp.StopAsync(_listener, _acceptLoop, _upstream, _stop);
 }

@@ -324,19 +324,5 @@ public sealed class KinesisLimitProxy : IAsyncDisposable
         LoopbackHttp.WriteAsync(context, status, body, contentType);
 
     /// <summary>Stops listening and aborts requests in progress.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            await _accept.ConfigureAwait(false);
-        }
-        catch (ObjectDisposedException)
-        {
-        }
-        _upstream.Dispose();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => LoopbackHttp.StopAsync(_listener, _accept, _upstream, _stop);
 }
