@@ -28,7 +28,7 @@ public class AggregatorBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _function = new Function(new AggregatorConfig { TableName = "bench", SumFields = ["amount", "durationMs"], TopKField = "page" }, new NullSink());
+        _function = new Function(new AggregatorConfig { TableName = "bench", SumFields = ["amount", "durationMs"], TopKField = "page" }, new NullAggregateSink());
         _event = ConsumerBenchData.WindowEvent(UserRecords, Packing);
         _eventJson = JsonSerializer.SerializeToUtf8Bytes(_event, KinesisEventsJsonContext.Default.KinesisTimeWindowEvent);
         AggregationOutcome check = _function.ProcessAsync(_event).GetAwaiter().GetResult();
@@ -49,10 +49,5 @@ public class AggregatorBenchmarks
         using var input = new MemoryStream(_eventJson, writable: false);
         using Stream output = await _function.FunctionHandler(input);
         return output.Length;
-    }
-
-    private sealed class NullSink : IAggregateSink
-    {
-        public Task WriteAsync(WindowSegment segment, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -365,7 +365,7 @@ internal static class FuzzTargets
 
     private static FuzzTarget EventTarget(ReportContext context, List<byte[]> aggregates)
     {
-        var function = new Function(new AggregatorConfig { TableName = "fuzz", SumFields = ["amount", "durationMs"], TopKField = "page" }, new NullSink());
+        var function = new Function(new AggregatorConfig { TableName = "fuzz", SumFields = ["amount", "durationMs"], TopKField = "page" }, new NullAggregateSink());
         var corpus = new List<byte[]>();
         long reported = 0;
         int n = 0;
@@ -487,10 +487,5 @@ internal static class FuzzTargets
                 }
             }
         }
-    }
-
-    private sealed class NullSink : IAggregateSink
-    {
-        public Task WriteAsync(WindowSegment segment, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
