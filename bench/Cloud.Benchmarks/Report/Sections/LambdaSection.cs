@@ -170,7 +170,7 @@ internal sealed class LambdaSection : IReportSection
             **Where the time goes** (CPU per user record, same run, same bytes). The handler's stages are measured as prefixes
             of the invoke, each run on its own (best of {rounds}): read (the stream copied into the pooled buffer, the event
             walked with `Utf8JsonReader`, every record's base64 decoded in place), then + decode (compressed frames
-            decompressed into pooled arrays, KPL aggregates MD5-verified and split into slices with `RecordDecoder.DecodeData`),
+            decompressed into pooled arrays, then the KPL aggregates of 32 records MD5-verified in one multi-buffer pass and split into slices with `RecordDecoder.DecodeDataBatch`),
             then + fields (the configured fields read from each user record: key bytes, numbers as decimals, category
             interned), and the whole handler (+ the per-key fold, the window state written into the response). "Own" is a
             stage's cost over the previous prefix (each prefix is its own best-of run, so on a loaded machine the split is
