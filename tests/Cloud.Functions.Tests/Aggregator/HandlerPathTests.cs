@@ -169,6 +169,53 @@ public class HandlerPathTests
         Assert.True(withSegments > 20, $"only {withSegments} samples wrote segments");
     }
 
+    [Theory]
+    [InlineData(0, 9)]   // damaged zstd frame in the first chunk of 32
+    [InlineData(37, 9)]  // ... in the second chunk
+    [InlineData(31, 1)]  // bad base64 ends a chunk
+    [InlineData(50, 8)]  // damaged MD5: passes through as one (non-JSON) record, a handler failure
+    [InlineData(-1, 0)]  // none
+    public void A_bad_record_among_many_aggregates_fails_alone_with_the_message_of_the_one_record_path(int bad, int packing)
+    {
+        // 70 KPL+zstd records of 3 events each, some duplicates of an incoming state: decoded in chunks of 32 on the
+        // fast path, one by one on the object path.
+        var records = new List<KinesisEventRecord>();
+        for (int i = 0; i < 70; i++)
+        {
+            string[] events = [.. Enumerable.Range(0, 3).Select(u => $"{{\"userId\":\"u-{(i * 3 + u) % 17}\",\"amount\":{i}.5,\"durationMs\":{u},\"page\":\"/p{u}\"}}")];
+            records.Add(Pack(i, events, i == bad ? packing : 5));
+        }
+
+        var incoming = new WindowState(Config) { LastSequenceNumber = Seq(4) }.ToStateMap();
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(Invoke(records, incoming), KinesisEventsJsonContext.Default.KinesisTimeWindowEvent);
+        var aggregator = new WindowAggregator(Config, new RecordingSink());
+        AggregationOutcome slow = aggregator.ProcessAsync(JsonSerializer.Deserialize(json, KinesisEventsJsonContext.Default.KinesisTimeWindowEvent)!).GetAwaiter().GetResult();
+        ParsedWindowEvent parsed = WindowEventReader.Parse(json, json.Length);
+        (AggregationOutcome fast, _) = aggregator.ProcessAsync(parsed, CancellationToken.None).GetAwaiter().GetResult();
+
+        Assert.Equal(slow.AppliedUserRecords, fast.AppliedUserRecords);
+        Assert.Equal(slow.DuplicateRecords, fast.DuplicateRecords);
+        Assert.Equal(5, fast.DuplicateRecords);
+        // (The base64 message counts characters differently on the two paths, whitespace aside: compared by stage.)
+        Assert.Equal(packing == 1 ? slow.Failure?.Stage.ToString() : slow.Failure?.Message, packing == 1 ? fast.Failure?.Stage.ToString() : fast.Failure?.Message);
+        Assert.Equal(slow.Failure?.Stage, fast.Failure?.Stage);
+        Assert.Equal(slow.Failure?.SequenceNumber, fast.Failure?.SequenceNumber);
+        Assert.Equal(slow.Response.BatchItemFailures.Select(f => f.ItemIdentifier), fast.Response.BatchItemFailures.Select(f => f.ItemIdentifier));
+        if (bad < 5)
+        {
+            // A duplicate is not decoded: however bad, it fails nothing.
+            Assert.Null(fast.Failure);
+            Assert.Equal(65 * 3, fast.AppliedUserRecords);
+        }
+        else
+        {
+            Assert.Equal(Seq(bad), fast.Failure!.SequenceNumber);
+            Assert.Contains(Seq(bad), fast.Failure.Message, StringComparison.Ordinal);
+            Assert.Equal(Seq(0), Assert.Single(fast.Response.BatchItemFailures).ItemIdentifier); // the batch's first record
+            Assert.Equal((bad - 5) * 3, fast.AppliedUserRecords);
+        }
+    }
+
     [Fact]
     public void Events_that_are_not_time_window_events_are_json_errors_on_both_paths()
     {
