@@ -276,6 +276,87 @@ public class HandlerPathTests
     }
 
     [Fact]
+    public void Plain_numbers_parse_to_the_decimal_Utf8JsonReader_gives_bit_for_bit()
+    {
+        // Digits with a point anywhere (leading and trailing zeros kept), signs, lengths around the 18-digit limit,
+        // and shapes the fast parse leaves to the reader (exponents, zero, 19+ digits).
+        Gen<string> numbers = Gen.OneOf(
+            Gen.Select(Gen.Bool, Gen.Char["0123456789"].Array[1, 22], Gen.Int[-1, 22]).Select((neg, d, point) =>
+            {
+                string digits = new(d);
+                digits = digits.Length > 1 ? digits.TrimStart('0') is { Length: > 0 } t ? t : "0" : digits;
+                string text = point >= 1 && point < digits.Length ? digits[..point] + "." + digits[point..] : digits;
+                if (point == 0)
+                {
+                    text = "0." + digits;
+                }
+
+                return (neg ? "-" : "") + text;
+            }),
+            Gen.Select(Gen.Long, Gen.Int[-30, 30]).Select((m, e) => $"{m}e{e}"),
+            Gen.Decimal.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+        numbers.Sample(text =>
+        {
+            byte[] utf8 = Encoding.UTF8.GetBytes(text);
+            var reader = new Utf8JsonReader(utf8);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetDecimal(out decimal expected))
+            {
+                Assert.False(EventFieldReader.TryParsePlainDecimal(utf8, out _) && IsJsonNumber(utf8), text);
+                return;
+            }
+
+            if (EventFieldReader.TryParsePlainDecimal(reader.ValueSpan, out decimal actual))
+            {
+                Assert.Equal(decimal.GetBits(expected), decimal.GetBits(actual));
+                Assert.Equal(expected.ToString(CultureInfo.InvariantCulture), actual.ToString(CultureInfo.InvariantCulture));
+            }
+        }, iter: 20_000);
+
+        Assert.True(EventFieldReader.TryParsePlainDecimal("-12.50"u8, out decimal d) && d.ToString(CultureInfo.InvariantCulture) == "-12.50");
+        Assert.False(EventFieldReader.TryParsePlainDecimal("0"u8, out _));
+        Assert.False(EventFieldReader.TryParsePlainDecimal("1e3"u8, out _));
+        Assert.False(EventFieldReader.TryParsePlainDecimal("1234567890123456789"u8, out _));
+
+        static bool IsJsonNumber(byte[] utf8)
+        {
+            try
+            {
+                var r = new Utf8JsonReader(utf8);
+                return r.Read() && r.TokenType == JsonTokenType.Number && !r.Read();
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
+    }
+
+    [Fact]
+    public void Decimal_text_length_matches_on_64_bit_mantissas_and_powers_of_ten()
+    {
+        Gen.Select(Gen.ULong, Gen.Int[0, 28], Gen.Bool).Sample((m, scale, neg) =>
+        {
+            ulong mantissa = m >> (int)(m % 64);
+            var value = new decimal((int)(uint)mantissa, (int)(uint)(mantissa >> 32), 0, neg, (byte)scale);
+            Assert.Equal(value.ToString(CultureInfo.InvariantCulture).Length, DecimalText.Length(value));
+        }, iter: 20_000);
+        for (int p = 0; p <= 19; p++)
+        {
+            ulong power = 1;
+            for (int k = 0; k < p; k++)
+            {
+                power *= 10;
+            }
+
+            foreach (ulong v in new[] { power - 1, power, power + 1 })
+            {
+                var value = new decimal((int)(uint)v, (int)(uint)(v >> 32), 0, false, 0);
+                Assert.Equal(value.ToString(CultureInfo.InvariantCulture).Length, DecimalText.Length(value));
+            }
+        }
+    }
+
+    [Fact]
     public void Decimal_text_length_is_the_length_of_its_invariant_text()
     {
         Gen.Select(Gen.Long, Gen.Int[0, 28], Gen.Bool, Gen.Int[0, 3]).Sample((mantissa, scale, negative, wide) =>
