@@ -30,6 +30,7 @@ public sealed class WindowAggregator
     private readonly ILogger _logger;
     private readonly SchemaDecoding? _schemas;
     private readonly EventFieldReader _fieldReader;
+    private List<UserRecordData>? _spareUsers;
 
     /// <summary>Creates the aggregator; with <paramref name="schemas"/> it also reads AWS Glue Schema Registry records.</summary>
     public WindowAggregator(AggregatorConfig config, IAggregateSink sink, ILogger? logger = null, SchemaDecoding? schemas = null)
@@ -115,7 +116,7 @@ public sealed class WindowAggregator
         }
 
         // Records are decoded a chunk at a time, all MD5 trailers of a chunk in one multi-buffer pass.
-        var batch = new BatchDecoder(records, duplicate, decompression, frames);
+        using var batch = new BatchDecoder(this, records, duplicate, decompression, frames);
         int lastApplied = -1;
         for (int i = 0; i < records.Count && failure is null; i++)
         {
@@ -263,15 +264,30 @@ public sealed class WindowAggregator
     /// Duplicates are not decoded; a chunk ends before a record whose base64 is bad. Frames of a chunk stay in
     /// <c>frames</c> until the next chunk is decoded.
     /// </summary>
-    private sealed class BatchDecoder(InvokeRecords records, bool[] duplicate, DecompressionBudget decompression, RecordDecodeBuffers frames)
+    private sealed class BatchDecoder(WindowAggregator owner, InvokeRecords records, bool[] duplicate, DecompressionBudget decompression, RecordDecodeBuffers frames) : IDisposable
     {
         private const int ChunkSize = 32;
+
+        /// <summary>Largest list of user records kept for the next invoke (entries; 24 bytes each).</summary>
+        private const int MaxSpareUsers = 1 << 16;
+
         private readonly List<ReadOnlyMemory<byte>> _data = new(ChunkSize);
         private readonly int[] _index = new int[ChunkSize];
         private readonly int[] _counts = new int[ChunkSize];
         private readonly int[] _firsts = new int[ChunkSize];
         private readonly RecordFormatException?[] _errors = new RecordFormatException?[ChunkSize];
-        private readonly List<UserRecordData> _users = [];
+
+        // A chunk's user records (thousands: a large-object array) are kept from one invoke to the next.
+        private readonly List<UserRecordData> _users = Interlocked.Exchange(ref owner._spareUsers, null) ?? [];
+
+        public void Dispose()
+        {
+            _users.Clear();
+            if (_users.Capacity <= MaxSpareUsers)
+            {
+                Volatile.Write(ref owner._spareUsers, _users);
+            }
+        }
         private int _next;    // position in the chunk of the next record to hand out
         private bool _oneByOne; // the batch threw what it does not type: this chunk goes record by record
 
