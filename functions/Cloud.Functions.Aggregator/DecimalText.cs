@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics;
 
 namespace Cloud.Functions.Aggregator;
 
@@ -13,20 +14,34 @@ internal static class DecimalText
     /// <summary>Length of the invariant-culture text of <paramref name="value"/>.</summary>
     public static int Length(decimal value)
     {
-        if (value == 0)
+        Span<int> bits = stackalloc int[4];
+        decimal.GetBits(value, bits);
+        if ((bits[0] | bits[1] | bits[2]) == 0)
         {
             // Zero's text depends on its scale and sign bit in ways not worth encoding here; it is rare.
             Span<char> text = stackalloc char[64];
             return value.TryFormat(text, out int written, default, CultureInfo.InvariantCulture) ? written : value.ToString(CultureInfo.InvariantCulture).Length;
         }
 
-        Span<int> bits = stackalloc int[4];
-        decimal.GetBits(value, bits);
-        var mantissa = new UInt128((uint)bits[2], ((ulong)(uint)bits[1] << 32) | (uint)bits[0]);
-        int digits = 1;
-        while (digits < PowersOf10.Length && mantissa >= PowersOf10[digits])
+        int digits;
+        if (bits[2] == 0)
         {
-            digits++;
+            // The usual mantissa fits 64 bits: its digit count from its bit length, one comparison to correct it.
+            ulong low = ((ulong)(uint)bits[1] << 32) | (uint)bits[0];
+            digits = ((BitOperations.Log2(low) + 1) * 1233) >> 12; // floor(bits · log10 2): the digits, or one fewer
+            if (low >= (ulong)PowersOf10[digits])
+            {
+                digits++;
+            }
+        }
+        else
+        {
+            var mantissa = new UInt128((uint)bits[2], ((ulong)(uint)bits[1] << 32) | (uint)bits[0]);
+            digits = 1;
+            while (digits < PowersOf10.Length && mantissa >= PowersOf10[digits])
+            {
+                digits++;
+            }
         }
 
         int scale = (bits[3] >> 16) & 0xFF;

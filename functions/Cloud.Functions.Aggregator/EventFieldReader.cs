@@ -132,12 +132,18 @@ internal sealed class EventFieldReader
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.Number)
                     {
-                        if (!reader.TryGetDecimal(out decimal d))
+                        if (!reader.HasValueSequence && TryParsePlainDecimal(reader.ValueSpan, out decimal plain))
+                        {
+                            values[i] = plain;
+                        }
+                        else if (!reader.TryGetDecimal(out decimal d))
                         {
                             return $"field '{_sumFields[i]}' is a number outside the decimal range";
                         }
-
-                        values[i] = d;
+                        else
+                        {
+                            values[i] = d;
+                        }
                     }
                     else if (reader.TokenType == JsonTokenType.Null)
                     {
@@ -191,6 +197,60 @@ internal sealed class EventFieldReader
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The decimal of a JSON number token of the usual shape, <c>[-]digits[.digits]</c> with at most 18 digits and not
+    /// zero, exactly as <see cref="Utf8JsonReader.TryGetDecimal"/> gives it (same value and scale), without its
+    /// general parser; false for any other number (exponent, more digits, zero), which the reader then parses.
+    /// </summary>
+    internal static bool TryParsePlainDecimal(ReadOnlySpan<byte> number, out decimal value)
+    {
+        value = default;
+        int i = 0;
+        bool negative = false;
+        if (!number.IsEmpty && number[0] == (byte)'-')
+        {
+            negative = true;
+            i = 1;
+        }
+
+        ulong mantissa = 0;
+        int digits = 0;
+        int scale = -1;
+        for (; i < number.Length; i++)
+        {
+            uint digit = (uint)(number[i] - '0');
+            if (digit <= 9)
+            {
+                if (++digits > 18)
+                {
+                    return false;
+                }
+
+                mantissa = (mantissa * 10) + digit;
+                if (scale >= 0)
+                {
+                    scale++;
+                }
+            }
+            else if (number[i] == (byte)'.' && scale < 0)
+            {
+                scale = 0;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        if (mantissa == 0 || scale == 0)
+        {
+            return false;
+        }
+
+        value = new decimal((int)(uint)mantissa, (int)(uint)(mantissa >> 32), 0, negative, (byte)Math.Max(scale, 0));
+        return true;
     }
 
     private static int Append(ByteScratch scratch, ReadOnlySpan<byte> bytes)

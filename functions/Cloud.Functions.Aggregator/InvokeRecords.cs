@@ -30,6 +30,9 @@ internal abstract class InvokeRecords : IDisposable
     /// <summary>The shard named by the first record's event id, or null.</summary>
     public abstract string? FirstRecordShardId { get; }
 
+    /// <summary>True when the data <see cref="TryGetData"/> hands out stays valid across calls (else only until the next call).</summary>
+    public virtual bool DataStaysValid => false;
+
     /// <summary>Starts the invoke's span, continuing the producers' traces carried in KPL tags (null when nobody listens).</summary>
     public Activity? StartActivity()
     {
@@ -99,6 +102,8 @@ internal sealed class ObjectInvokeRecords(IReadOnlyList<KinesisEventRecord> reco
 internal sealed class BufferInvokeRecords(ParsedWindowEvent evt) : InvokeRecords
 {
     public override int Count => evt.Records.Count;
+
+    public override bool DataStaysValid => true;
 
     public override string? FirstRecordShardId
     {

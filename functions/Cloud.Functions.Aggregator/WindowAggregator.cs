@@ -30,6 +30,7 @@ public sealed class WindowAggregator
     private readonly ILogger _logger;
     private readonly SchemaDecoding? _schemas;
     private readonly EventFieldReader _fieldReader;
+    private List<UserRecordData>? _spareUsers;
 
     /// <summary>Creates the aggregator; with <paramref name="schemas"/> it also reads AWS Glue Schema Registry records.</summary>
     public WindowAggregator(AggregatorConfig config, IAggregateSink sink, ILogger? logger = null, SchemaDecoding? schemas = null)
@@ -101,23 +102,35 @@ public sealed class WindowAggregator
         // Decompressed frames go to pooled arrays, given back once their record is applied.
         using var frames = new RecordDecodeBuffers();
         // Sequence numbers become strings only where they are kept or reported; duplicates are found by comparing
-        // them in place, against the incoming state's last one until a record of this invoke is applied.
+        // them in place, against the incoming state's last one until a record of this invoke is applied. Which records
+        // are duplicates is known before any is decoded: every other record is applied or stops the invoke.
         string? incomingLast = state.LastSequenceNumber;
+        bool[] duplicate = new bool[records.Count];
+        for (int i = 0, previous = -1; i < records.Count; i++)
+        {
+            duplicate[i] = previous >= 0 ? records.CompareSequenceNumbers(i, previous) <= 0 : incomingLast is not null && records.CompareSequenceNumber(i, incomingLast) <= 0;
+            if (!duplicate[i])
+            {
+                previous = i;
+            }
+        }
+
+        // Records are decoded a chunk at a time, all MD5 trailers of a chunk in one multi-buffer pass.
+        using var batch = new BatchDecoder(this, records, duplicate, decompression, frames);
         int lastApplied = -1;
         for (int i = 0; i < records.Count && failure is null; i++)
         {
-            if (lastApplied >= 0 ? records.CompareSequenceNumbers(i, lastApplied) <= 0 : incomingLast is not null && records.CompareSequenceNumber(i, incomingLast) <= 0)
+            if (duplicate[i])
             {
                 duplicates++;
                 continue;
             }
 
             users.Clear();
-            frames.ReturnAll();
             keys.Length = 0;
             parsed.Clear();
             parsedValues.Clear();
-            failure = Decode(records, i, users, decompression, frames);
+            failure = batch.Decode(i, users);
             if (failure is not null)
             {
                 break;
@@ -242,6 +255,129 @@ public sealed class WindowAggregator
         }
 
         return new RecordFailure { SequenceNumber = error.SequenceNumber, Stage = error.Stage, Message = error.Message, Exception = error };
+    }
+
+    /// <summary>
+    /// Decodes an invoke's records a chunk at a time with <see cref="RecordDecoder.DecodeDataBatch"/> (all MD5 trailers
+    /// of a chunk verified in one multi-buffer pass) and hands out each record's user records or failure, typed as
+    /// <see cref="WindowAggregator.Decode(InvokeRecords, int, List{UserRecordData}, DecompressionBudget, RecordDecodeBuffers)"/> types them.
+    /// Duplicates are not decoded; a chunk ends before a record whose base64 is bad. Frames of a chunk stay in
+    /// <c>frames</c> until the next chunk is decoded.
+    /// </summary>
+    private sealed class BatchDecoder(WindowAggregator owner, InvokeRecords records, bool[] duplicate, DecompressionBudget decompression, RecordDecodeBuffers frames) : IDisposable
+    {
+        private const int ChunkSize = 32;
+
+        /// <summary>Largest list of user records kept for the next invoke (entries; 24 bytes each).</summary>
+        private const int MaxSpareUsers = 1 << 16;
+
+        private readonly List<ReadOnlyMemory<byte>> _data = new(ChunkSize);
+        private readonly int[] _index = new int[ChunkSize];
+        private readonly int[] _counts = new int[ChunkSize];
+        private readonly int[] _firsts = new int[ChunkSize];
+        private readonly RecordFormatException?[] _errors = new RecordFormatException?[ChunkSize];
+
+        // A chunk's user records (thousands: a large-object array) are kept from one invoke to the next.
+        private readonly List<UserRecordData> _users = Interlocked.Exchange(ref owner._spareUsers, null) ?? [];
+
+        public void Dispose()
+        {
+            _users.Clear();
+            if (_users.Capacity <= MaxSpareUsers)
+            {
+                Volatile.Write(ref owner._spareUsers, _users);
+            }
+        }
+        private int _next;    // position in the chunk of the next record to hand out
+        private bool _oneByOne; // the batch threw what it does not type: this chunk goes record by record
+
+        public RecordFailure? Decode(int index, List<UserRecordData> users)
+        {
+            while (_next < _data.Count && _index[_next] < index)
+            {
+                _next++;
+            }
+
+            if (_next >= _data.Count)
+            {
+                Fill(index);
+            }
+
+            if (_next >= _data.Count || _index[_next] != index)
+            {
+                // Not in a chunk: its base64 is bad (or the batch could not type an error); the record path says so.
+                return WindowAggregator.Decode(records, index, users, decompression, frames);
+            }
+
+            int at = _next++;
+            if (_oneByOne)
+            {
+                return WindowAggregator.Decode(records, index, users, decompression, frames);
+            }
+
+            if (_errors[at] is { } ex)
+            {
+                string seq = records.SequenceNumber(index);
+                var error = new KinesisRecordDecodeException(seq, RecordFailureStage.Decode, ex.Message, ex);
+                return new RecordFailure { SequenceNumber = error.SequenceNumber, Stage = error.Stage, Message = error.Message, Exception = error };
+            }
+
+            for (int u = 0; u < _counts[at]; u++)
+            {
+                users.Add(_users[_firsts[at] + u]);
+            }
+
+            return null;
+        }
+
+        private void Fill(int from)
+        {
+            frames.ReturnAll();
+            _data.Clear();
+            _users.Clear();
+            _next = 0;
+            _oneByOne = false;
+            // A source whose data is valid only until its next call (the object path's one buffer) decodes one record at a time.
+            int size = records.DataStaysValid ? ChunkSize : 1;
+            for (int j = from; j < records.Count && _data.Count < size; j++)
+            {
+                if (duplicate[j])
+                {
+                    continue;
+                }
+
+                if (!records.TryGetData(j, out ReadOnlyMemory<byte> data, out _))
+                {
+                    break;
+                }
+
+                _index[_data.Count] = j;
+                _data.Add(data);
+            }
+
+            if (_data.Count == 0)
+            {
+                return;
+            }
+
+            try
+            {
+                RecordDecoder.Default.DecodeDataBatch(_data, _users, _counts, _errors, decompression, frames, k => records.SequenceNumber(_index[k]));
+            }
+            catch (Exception ex) when (ex is FormatException or InvalidDataException)
+            {
+                // Not a typed record error (none is known): decode this chunk as before, one record at a time.
+                _users.Clear();
+                _oneByOne = true;
+                return;
+            }
+
+            for (int k = 0, first = 0; k < _data.Count; k++)
+            {
+                _firsts[k] = first;
+                first += _counts[k];
+            }
+        }
     }
 
     private static KinesisRecordDecodeException? Redecode(ReadOnlyMemory<byte> data, string seq, DecompressionBudget decompression)

@@ -196,34 +196,7 @@ public sealed class RecordDecoder
                 destination.Add(new UserRecordData(payload, null));
                 return 1;
             }
-            var reader = KplAggregateReader.CreateVerified(payload.Span);
-            try
-            {
-                if (reader.RecordCount == 0)
-                {
-                    throw new AggregateFormatException(KplFormat.MagicLength, "the aggregate holds no records (MD5 valid, records field absent)");
-                }
-                destination.EnsureCapacity(before + reader.RecordCount);
-                while (reader.TryRead(out var sub))
-                {
-                    destination.Add(new UserRecordData(payload.Slice(sub.DataOffset, sub.Data.Length), sub.Index));
-                }
-            }
-            finally
-            {
-                reader.Dispose();
-            }
-            if (_decompressSubRecords)
-            {
-                for (int i = before; i < destination.Count; i++)
-                {
-                    var r = destination[i];
-                    if (CompressedFrame.HasMagic(r.Data.Span))
-                    {
-                        destination[i] = new UserRecordData(DecodeSubRecordFrame(r.Data.Span, r.SubSequenceNumber ?? 0, ref reserved, buffers), r.SubSequenceNumber);
-                    }
-                }
-            }
+            AppendAggregate(payload, destination, ref reserved, buffers);
             return destination.Count - before;
         }
         catch (RecordFormatException ex)
@@ -232,6 +205,219 @@ public sealed class RecordDecoder
             batch?.Release(reserved.Bytes);
             ex.SequenceNumber ??= sequenceNumber;
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Decodes a batch of Kinesis records as <see cref="DecodeData"/> would one after the other (same user records, same
+    /// typed error per record, a failing record fails alone and releases its share of <paramref name="batch"/>), but
+    /// verifies the MD5 trailers of all aggregates at once with <see cref="MultiBufferMd5"/>: compressed frames are
+    /// decompressed first, then every aggregate (inside a frame or not) is hashed in one multi-buffer pass, then split
+    /// without hashing again. Should <paramref name="batch"/> run out, the batch is decoded again one record after the
+    /// other, so which record hits the batch bound is exactly as with <see cref="DecodeData"/>.
+    /// </summary>
+    /// <param name="records">The Kinesis records' data.</param>
+    /// <param name="destination">Where the user records go: those of record 0, then of record 1, and so on.</param>
+    /// <param name="userRecordCounts">Receives, per record, how many user records it appended (0 when it failed).</param>
+    /// <param name="errors">Receives, per record, its error, or null when it decoded.</param>
+    /// <param name="batch">The batch's budget, or null to bound each record alone.</param>
+    /// <param name="buffers">Where decompressed frames go (valid until <see cref="RecordDecodeBuffers.ReturnAll"/>), or null for new arrays.</param>
+    /// <param name="sequenceNumberOf">Sequence number of record i, asked only for a failing record (named in its error), or null.</param>
+    /// <exception cref="ArgumentException"><paramref name="userRecordCounts"/> or <paramref name="errors"/> is shorter than <paramref name="records"/>.</exception>
+    public void DecodeDataBatch(IReadOnlyList<ReadOnlyMemory<byte>> records, List<UserRecordData> destination, Span<int> userRecordCounts, Span<RecordFormatException?> errors,
+        DecompressionBudget? batch = null, RecordDecodeBuffers? buffers = null, Func<int, string?>? sequenceNumberOf = null)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        ArgumentNullException.ThrowIfNull(destination);
+        int n = records.Count;
+        if (userRecordCounts.Length < n || errors.Length < n)
+        {
+            throw new ArgumentException($"There are {n} records; the counts hold {userRecordCounts.Length} and the errors {errors.Length}.", nameof(records));
+        }
+
+        int start = destination.Count;
+        var payloads = System.Buffers.ArrayPool<ReadOnlyMemory<byte>>.Shared.Rent(n);
+        var reservations = System.Buffers.ArrayPool<Reservation>.Shared.Rent(n);
+        var verified = System.Buffers.ArrayPool<bool>.Shared.Rent(n);
+        List<ReadOnlyMemory<byte>>? bodies = null;
+        int[]? candidates = null;
+        byte[]? digests = null;
+        bool sequential = false;
+        try
+        {
+            // 1. Outer frames decompressed, in order (as DecodeData reserves them); aggregates found by their magic.
+            for (int i = 0; i < n && !sequential; i++)
+            {
+                errors[i] = null;
+                userRecordCounts[i] = 0;
+                verified[i] = false;
+                reservations[i] = new Reservation(this, batch);
+                try
+                {
+                    var payload = records[i];
+                    if (CompressedFrame.HasMagic(payload.Span))
+                    {
+                        payload = DecodeFrame(payload.Span, ref reservations[i], buffers);
+                    }
+                    payloads[i] = payload;
+                    if (payload.Length >= KplFormat.Overhead && KplFormat.HasMagic(payload.Span))
+                    {
+                        bodies ??= new List<ReadOnlyMemory<byte>>(n);
+                        candidates ??= System.Buffers.ArrayPool<int>.Shared.Rent(n);
+                        candidates[bodies.Count] = i;
+                        bodies.Add(payload[KplFormat.MagicLength..^KplFormat.DigestLength]);
+                    }
+                }
+                catch (RecordFormatException ex)
+                {
+                    sequential = Fail(ex, i, ref reservations[i], batch, userRecordCounts, errors, sequenceNumberOf);
+                    if (sequential)
+                    {
+                        ReleaseAll(reservations, i, batch, errors);
+                    }
+                }
+            }
+
+            // 2. All MD5 trailers at once.
+            if (!sequential && bodies is not null)
+            {
+                digests = System.Buffers.ArrayPool<byte>.Shared.Rent(bodies.Count * KplFormat.DigestLength);
+                MultiBufferMd5.HashData(bodies, digests);
+                for (int k = 0; k < bodies.Count; k++)
+                {
+                    int i = candidates![k];
+                    verified[i] = errors[i] is null && digests.AsSpan(k * KplFormat.DigestLength, KplFormat.DigestLength).SequenceEqual(payloads[i].Span[^KplFormat.DigestLength..]);
+                }
+            }
+
+            // 3. Each record split (or passed through) without hashing again.
+            for (int i = 0; i < n && !sequential; i++)
+            {
+                if (errors[i] is not null)
+                {
+                    continue;
+                }
+                if (!verified[i])
+                {
+                    destination.Add(new UserRecordData(payloads[i], null));
+                    userRecordCounts[i] = 1;
+                    continue;
+                }
+                int before = destination.Count;
+                try
+                {
+                    AppendAggregate(payloads[i], destination, ref reservations[i], buffers);
+                    userRecordCounts[i] = destination.Count - before;
+                }
+                catch (RecordFormatException ex)
+                {
+                    destination.RemoveRange(before, destination.Count - before);
+                    sequential = Fail(ex, i, ref reservations[i], batch, userRecordCounts, errors, sequenceNumberOf);
+                    if (sequential)
+                    {
+                        ReleaseAll(reservations, n, batch, errors);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<ReadOnlyMemory<byte>>.Shared.Return(payloads, clearArray: true);
+            System.Buffers.ArrayPool<Reservation>.Shared.Return(reservations, clearArray: true);
+            System.Buffers.ArrayPool<bool>.Shared.Return(verified);
+            if (candidates is not null)
+            {
+                System.Buffers.ArrayPool<int>.Shared.Return(candidates);
+            }
+            if (digests is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(digests);
+            }
+        }
+
+        if (!sequential)
+        {
+            return;
+        }
+
+        // The batch budget ran out: the order in which records reserve it decides which one fails, so start again
+        // one record after the other, as DecodeData would have gone.
+        destination.RemoveRange(start, destination.Count - start);
+        for (int i = 0; i < n; i++)
+        {
+            errors[i] = null;
+            try
+            {
+                userRecordCounts[i] = DecodeData(records[i], null, destination, batch, buffers);
+            }
+            catch (RecordFormatException ex)
+            {
+                userRecordCounts[i] = 0;
+                ex.SequenceNumber ??= sequenceNumberOf?.Invoke(i);
+                errors[i] = ex;
+            }
+        }
+    }
+
+    /// <summary>Records a failing record of a batch; true when the batch budget ran out (decode again one by one).</summary>
+    private static bool Fail(RecordFormatException ex, int index, ref Reservation reserved, DecompressionBudget? batch, Span<int> counts, Span<RecordFormatException?> errors, Func<int, string?>? sequenceNumberOf)
+    {
+        batch?.Release(reserved.Bytes);
+        reserved = default;
+        if (ex is DecompressionLimitException { Scope: DecompressionLimitScope.Batch })
+        {
+            return true;
+        }
+        ex.SequenceNumber ??= sequenceNumberOf?.Invoke(index);
+        errors[index] = ex;
+        counts[index] = 0;
+        return false;
+    }
+
+    /// <summary>Gives back what records [0, count) of a batch reserved (a failed record has already).</summary>
+    private static void ReleaseAll(Reservation[] reservations, int count, DecompressionBudget? batch, Span<RecordFormatException?> errors)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (errors[i] is null)
+            {
+                batch?.Release(reservations[i].Bytes);
+            }
+            reservations[i] = default;
+        }
+    }
+
+    /// <summary>Splits an aggregate whose magic and MD5 were checked into slices (sub-record frames decompressed); all or nothing is left to the caller.</summary>
+    private void AppendAggregate(ReadOnlyMemory<byte> payload, List<UserRecordData> destination, ref Reservation reserved, RecordDecodeBuffers? buffers)
+    {
+        int before = destination.Count;
+        var reader = KplAggregateReader.CreateVerified(payload.Span);
+        try
+        {
+            if (reader.RecordCount == 0)
+            {
+                throw new AggregateFormatException(KplFormat.MagicLength, "the aggregate holds no records (MD5 valid, records field absent)");
+            }
+            destination.EnsureCapacity(before + reader.RecordCount);
+            while (reader.TryRead(out var sub))
+            {
+                destination.Add(new UserRecordData(payload.Slice(sub.DataOffset, sub.Data.Length), sub.Index));
+            }
+        }
+        finally
+        {
+            reader.Dispose();
+        }
+        if (_decompressSubRecords)
+        {
+            for (int i = before; i < destination.Count; i++)
+            {
+                var r = destination[i];
+                if (CompressedFrame.HasMagic(r.Data.Span))
+                {
+                    destination[i] = new UserRecordData(DecodeSubRecordFrame(r.Data.Span, r.SubSequenceNumber ?? 0, ref reserved, buffers), r.SubSequenceNumber);
+                }
+            }
         }
     }
 

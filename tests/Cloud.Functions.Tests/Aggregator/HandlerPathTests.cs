@@ -169,6 +169,53 @@ public class HandlerPathTests
         Assert.True(withSegments > 20, $"only {withSegments} samples wrote segments");
     }
 
+    [Theory]
+    [InlineData(0, 9)]   // damaged zstd frame in the first chunk of 32
+    [InlineData(37, 9)]  // ... in the second chunk
+    [InlineData(31, 1)]  // bad base64 ends a chunk
+    [InlineData(50, 8)]  // damaged MD5: passes through as one (non-JSON) record, a handler failure
+    [InlineData(-1, 0)]  // none
+    public void A_bad_record_among_many_aggregates_fails_alone_with_the_message_of_the_one_record_path(int bad, int packing)
+    {
+        // 70 KPL+zstd records of 3 events each, some duplicates of an incoming state: decoded in chunks of 32 on the
+        // fast path, one by one on the object path.
+        var records = new List<KinesisEventRecord>();
+        for (int i = 0; i < 70; i++)
+        {
+            string[] events = [.. Enumerable.Range(0, 3).Select(u => $"{{\"userId\":\"u-{(i * 3 + u) % 17}\",\"amount\":{i}.5,\"durationMs\":{u},\"page\":\"/p{u}\"}}")];
+            records.Add(Pack(i, events, i == bad ? packing : 5));
+        }
+
+        var incoming = new WindowState(Config) { LastSequenceNumber = Seq(4) }.ToStateMap();
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(Invoke(records, incoming), KinesisEventsJsonContext.Default.KinesisTimeWindowEvent);
+        var aggregator = new WindowAggregator(Config, new RecordingSink());
+        AggregationOutcome slow = aggregator.ProcessAsync(JsonSerializer.Deserialize(json, KinesisEventsJsonContext.Default.KinesisTimeWindowEvent)!).GetAwaiter().GetResult();
+        ParsedWindowEvent parsed = WindowEventReader.Parse(json, json.Length);
+        (AggregationOutcome fast, _) = aggregator.ProcessAsync(parsed, CancellationToken.None).GetAwaiter().GetResult();
+
+        Assert.Equal(slow.AppliedUserRecords, fast.AppliedUserRecords);
+        Assert.Equal(slow.DuplicateRecords, fast.DuplicateRecords);
+        Assert.Equal(5, fast.DuplicateRecords);
+        // (The base64 message counts characters differently on the two paths, whitespace aside: compared by stage.)
+        Assert.Equal(packing == 1 ? slow.Failure?.Stage.ToString() : slow.Failure?.Message, packing == 1 ? fast.Failure?.Stage.ToString() : fast.Failure?.Message);
+        Assert.Equal(slow.Failure?.Stage, fast.Failure?.Stage);
+        Assert.Equal(slow.Failure?.SequenceNumber, fast.Failure?.SequenceNumber);
+        Assert.Equal(slow.Response.BatchItemFailures.Select(f => f.ItemIdentifier), fast.Response.BatchItemFailures.Select(f => f.ItemIdentifier));
+        if (bad < 5)
+        {
+            // A duplicate is not decoded: however bad, it fails nothing.
+            Assert.Null(fast.Failure);
+            Assert.Equal(65 * 3, fast.AppliedUserRecords);
+        }
+        else
+        {
+            Assert.Equal(Seq(bad), fast.Failure!.SequenceNumber);
+            Assert.Contains(Seq(bad), fast.Failure.Message, StringComparison.Ordinal);
+            Assert.Equal(Seq(0), Assert.Single(fast.Response.BatchItemFailures).ItemIdentifier); // the batch's first record
+            Assert.Equal((bad - 5) * 3, fast.AppliedUserRecords);
+        }
+    }
+
     [Fact]
     public void Events_that_are_not_time_window_events_are_json_errors_on_both_paths()
     {
@@ -226,6 +273,87 @@ public class HandlerPathTests
                 Assert.Equal(expectedValues, values);
             }
         }, iter: 5_000);
+    }
+
+    [Fact]
+    public void Plain_numbers_parse_to_the_decimal_Utf8JsonReader_gives_bit_for_bit()
+    {
+        // Digits with a point anywhere (leading and trailing zeros kept), signs, lengths around the 18-digit limit,
+        // and shapes the fast parse leaves to the reader (exponents, zero, 19+ digits).
+        Gen<string> numbers = Gen.OneOf(
+            Gen.Select(Gen.Bool, Gen.Char["0123456789"].Array[1, 22], Gen.Int[-1, 22]).Select((neg, d, point) =>
+            {
+                string digits = new(d);
+                digits = digits.Length > 1 ? digits.TrimStart('0') is { Length: > 0 } t ? t : "0" : digits;
+                string text = point >= 1 && point < digits.Length ? digits[..point] + "." + digits[point..] : digits;
+                if (point == 0)
+                {
+                    text = "0." + digits;
+                }
+
+                return (neg ? "-" : "") + text;
+            }),
+            Gen.Select(Gen.Long, Gen.Int[-30, 30]).Select((m, e) => $"{m}e{e}"),
+            Gen.Decimal.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+        numbers.Sample(text =>
+        {
+            byte[] utf8 = Encoding.UTF8.GetBytes(text);
+            var reader = new Utf8JsonReader(utf8);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.Number || !reader.TryGetDecimal(out decimal expected))
+            {
+                Assert.False(EventFieldReader.TryParsePlainDecimal(utf8, out _) && IsJsonNumber(utf8), text);
+                return;
+            }
+
+            if (EventFieldReader.TryParsePlainDecimal(reader.ValueSpan, out decimal actual))
+            {
+                Assert.Equal(decimal.GetBits(expected), decimal.GetBits(actual));
+                Assert.Equal(expected.ToString(CultureInfo.InvariantCulture), actual.ToString(CultureInfo.InvariantCulture));
+            }
+        }, iter: 20_000);
+
+        Assert.True(EventFieldReader.TryParsePlainDecimal("-12.50"u8, out decimal d) && d.ToString(CultureInfo.InvariantCulture) == "-12.50");
+        Assert.False(EventFieldReader.TryParsePlainDecimal("0"u8, out _));
+        Assert.False(EventFieldReader.TryParsePlainDecimal("1e3"u8, out _));
+        Assert.False(EventFieldReader.TryParsePlainDecimal("1234567890123456789"u8, out _));
+
+        static bool IsJsonNumber(byte[] utf8)
+        {
+            try
+            {
+                var r = new Utf8JsonReader(utf8);
+                return r.Read() && r.TokenType == JsonTokenType.Number && !r.Read();
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
+    }
+
+    [Fact]
+    public void Decimal_text_length_matches_on_64_bit_mantissas_and_powers_of_ten()
+    {
+        Gen.Select(Gen.ULong, Gen.Int[0, 28], Gen.Bool).Sample((m, scale, neg) =>
+        {
+            ulong mantissa = m >> (int)(m % 64);
+            var value = new decimal((int)(uint)mantissa, (int)(uint)(mantissa >> 32), 0, neg, (byte)scale);
+            Assert.Equal(value.ToString(CultureInfo.InvariantCulture).Length, DecimalText.Length(value));
+        }, iter: 20_000);
+        for (int p = 0; p <= 19; p++)
+        {
+            ulong power = 1;
+            for (int k = 0; k < p; k++)
+            {
+                power *= 10;
+            }
+
+            foreach (ulong v in new[] { power - 1, power, power + 1 })
+            {
+                var value = new decimal((int)(uint)v, (int)(uint)(v >> 32), 0, false, 0);
+                Assert.Equal(value.ToString(CultureInfo.InvariantCulture).Length, DecimalText.Length(value));
+            }
+        }
     }
 
     [Fact]
