@@ -261,7 +261,8 @@ public sealed class WindowAggregator
     /// Decodes an invoke's records a chunk at a time with <see cref="RecordDecoder.DecodeDataBatch"/> (all MD5 trailers
     /// of a chunk verified in one multi-buffer pass) and hands out each record's user records or failure, typed as
     /// <see cref="WindowAggregator.Decode(InvokeRecords, int, List{UserRecordData}, DecompressionBudget, RecordDecodeBuffers)"/> types them.
-    /// Duplicates are not decoded; a chunk ends before a record whose base64 is bad. Frames of a chunk stay in
+    /// Duplicates are not decoded, plain records (no frame or KPL magic) are handed out as they are, as
+    /// <see cref="RecordDecoder.DecodeData"/> would; a chunk ends before a record whose base64 is bad. Frames of a chunk stay in
     /// <c>frames</c> until the next chunk is decoded.
     /// </summary>
     private sealed class BatchDecoder(WindowAggregator owner, InvokeRecords records, bool[] duplicate, DecompressionBudget decompression, RecordDecodeBuffers frames) : IDisposable
@@ -293,6 +294,13 @@ public sealed class WindowAggregator
 
         public RecordFailure? Decode(int index, List<UserRecordData> users)
         {
+            if (records.TryGetData(index, out ReadOnlyMemory<byte> data, out _) && !HasMagic(data.Span))
+            {
+                // Neither a frame nor an aggregate: one user record, as DecodeData makes it (no budget, no hashing).
+                users.Add(new UserRecordData(data, null));
+                return null;
+            }
+
             while (_next < _data.Count && _index[_next] < index)
             {
                 _next++;
@@ -330,6 +338,9 @@ public sealed class WindowAggregator
             return null;
         }
 
+        /// <summary>True when the data starts as a compressed frame or a KPL aggregate does (what the batch decodes).</summary>
+        private static bool HasMagic(ReadOnlySpan<byte> data) => CompressedFrame.HasMagic(data) || KplFormat.HasMagic(data);
+
         private void Fill(int from)
         {
             frames.ReturnAll();
@@ -349,6 +360,11 @@ public sealed class WindowAggregator
                 if (!records.TryGetData(j, out ReadOnlyMemory<byte> data, out _))
                 {
                     break;
+                }
+
+                if (!HasMagic(data.Span))
+                {
+                    continue; // plain data: handed out as it is (see Decode)
                 }
 
                 _index[_data.Count] = j;
