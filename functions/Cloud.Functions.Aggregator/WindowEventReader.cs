@@ -271,7 +271,9 @@ internal static class WindowEventReader
         }
 
         // Convert.TryFromBase64String (what the record reader used) also skips whitespace: decide with it, so the two
-        // paths accept exactly the same strings. DecodeFromUtf8InPlace leaves the bytes as they were when it fails.
+        // paths accept exactly the same strings. When it fails, DecodeFromUtf8InPlace may already have rewritten the bytes
+        // (whitespace squeezed out): the accept/refuse decision is unchanged, but a refused string's character count in
+        // the error can be lower than the object path's (seen: 10 vs 11 for "not base64!").
         string text = Encoding.UTF8.GetString(value);
         byte[] decoded = ArrayPool<byte>.Shared.Rent((text.Length / 4 * 3) + 3);
         try
