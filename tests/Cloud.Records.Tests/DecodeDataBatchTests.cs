@@ -9,48 +9,6 @@ namespace Cloud.Records.Tests;
 /// </summary>
 public class DecodeDataBatchTests
 {
-    private static readonly Gen<byte[]> Payload = Gen.Byte.Array[0, 300];
-
-    /// <summary>A Kinesis record's data: plain, an aggregate (zstd/gzip framed or not, sub-records in frames), or damaged.</summary>
-    private static readonly Gen<byte[]> KinesisData =
-        from records in Payload.Array[1, 20]
-        from kind in Gen.Int[0, 8]
-        from flip in Gen.Int[0, 10_000]
-        select Make(records, kind, flip);
-
-    private static byte[] Make(byte[][] records, int kind, int flip)
-    {
-        byte[] data;
-        if (kind == 0)
-        {
-            data = records[0];
-        }
-        else
-        {
-            using var builder = new AggregateBuilder(new AggregateBuilderOptions { MaxAggregateSize = 1024 * 1024 });
-            foreach (byte[] r in records)
-            {
-                Assert.True(builder.TryAdd("pk-" + (r.Length % 4), r.Length % 5 == 0 ? "12345" : null, kind == 4 ? CompressedFrame.Encode(r, CompressionCodec.Lz4) : r));
-            }
-            data = builder.ToArray();
-        }
-        if (kind is 2 or 3 or 7)
-        {
-            data = CompressedFrame.Encode(data, kind == 3 ? CompressionCodec.Gzip : CompressionCodec.Zstd);
-        }
-        if (kind is 5 or 6 or 7 && data.Length > 0)
-        {
-            data[flip % data.Length] ^= (byte)(1 + (flip % 255));
-        }
-        if (kind == 8 && data.Length > 30)
-        {
-            // Magic and MD5 match, body malformed: the MD5 is recomputed over a damaged body.
-            data[KplFormat.MagicLength] = 0x07; // field 0: not valid protobuf
-            System.Security.Cryptography.MD5.HashData(data.AsSpan(KplFormat.MagicLength, data.Length - KplFormat.Overhead), data.AsSpan(data.Length - KplFormat.DigestLength));
-        }
-        return data;
-    }
-
     /// <summary>What each record gave: its user records (data and sub-sequence number) or its error; then the budget used.</summary>
     private static List<string> OneByOne(RecordDecoder decoder, byte[][] batch, out long used)
     {
@@ -104,7 +62,7 @@ public class DecodeDataBatchTests
     [Fact]
     public void A_batch_decodes_each_record_as_DecodeData_does_one_after_the_other()
     {
-        Gen.Select(KinesisData.Array[0, 40], Gen.Int[0, 3], Gen.Int[1, 40_000]).Sample((batch, budgetKind, budgetBytes) =>
+        Gen.Select(KinesisDataGen.Any.Array[0, 40], Gen.Int[0, 3], Gen.Int[1, 40_000]).Sample((batch, budgetKind, budgetBytes) =>
         {
             // Mostly the default budget; sometimes one so small that the batch runs out of it (then decoded one by one).
             var decoder = budgetKind == 0 ? new RecordDecoder(new RecordDecoderOptions { MaxDecompressedBytesPerBatch = budgetBytes }) : RecordDecoder.Default;
@@ -119,10 +77,10 @@ public class DecodeDataBatchTests
     public void A_corrupt_record_fails_alone_and_is_named()
     {
         byte[][] records = [[1, 2, 3], [4, 5], [6]];
-        byte[] good = CompressedFrame.Encode(Make(records, 1, 0), CompressionCodec.Zstd);
+        byte[] good = CompressedFrame.Encode(KinesisDataGen.Make(records, 1, 0), CompressionCodec.Zstd);
         byte[] badFrame = (byte[])good.Clone();
         badFrame[^1] ^= 1;
-        byte[] malformed = Make(records, 8, 0);
+        byte[] malformed = KinesisDataGen.Make(records, 8, 0);
         byte[][] batch = [good, badFrame, good, malformed, good];
         var users = new List<UserRecordData>();
         int[] counts = new int[batch.Length];
